@@ -1,0 +1,142 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.channel.tun;
+
+import com.sun.jna.LastErrorException;
+import io.github.nettytun.channel.tun.internal.Ioctl;
+import io.github.nettytun.channel.tun.internal.LibC;
+import io.github.nettytun.channel.tun.internal.Rtnetlink;
+import io.netty.channel.ChannelException;
+import io.netty.util.internal.ObjectUtil;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+
+/**
+ * Interface control of the device a {@link TunChannel} is bound to: MTU, addresses, up/down. Calls are
+ * synchronous {@code ioctl}s and rtnetlink requests and may be made from any thread, including the event loop
+ * (from a thread outside the device's namespace each call costs a short-lived helper thread).
+ *
+ * <p>They act in the device's own network namespace (found with {@code SIOCGSKNS} on the TUN file), whatever
+ * namespace the calling thread is in. Errors are {@link ChannelException}s naming the device and the
+ * kernel's reason.
+ */
+public final class TunDevice {
+
+    private final AbstractTunChannel channel;
+
+    TunDevice(AbstractTunChannel channel) {
+        this.channel = channel;
+    }
+
+    /** The current name (re-read from the kernel: the device may have been renamed). */
+    public String name() {
+        int fd = channel.tunFd();
+        try {
+            return Ioctl.tunGetName(fd);
+        } catch (LastErrorException e) {
+            throw new ChannelException("TUNGETIFF on " + channel + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** The interface index. */
+    public int index() {
+        return control(LibC.AF_INET, "SIOCGIFINDEX", Ioctl::ifIndex);
+    }
+
+    /** The MTU. */
+    public int mtu() {
+        return control(LibC.AF_INET, "SIOCGIFMTU", Ioctl::ifMtu);
+    }
+
+    /**
+     * Sets the MTU (68..65535 for TUN). Without offload the channel's read buffers follow it, so that no
+     * packet is truncated.
+     */
+    public TunDevice mtu(int mtu) {
+        ObjectUtil.checkInRange(mtu, 68, 65535, "mtu");
+        control(LibC.AF_INET, "SIOCSIFMTU " + mtu, (sock, name) -> {
+            Ioctl.ifSetMtu(sock, name, mtu);
+            return null;
+        });
+        channel.mtuChanged(mtu);
+        return this;
+    }
+
+    /**
+     * Adds an address with its prefix length (or updates the same address, like {@code ip addr replace}); the
+     * kernel adds the prefix route. IPv6 addresses are added without duplicate address detection
+     * ({@code IFA_F_NODAD}), so sockets can bind them at once.
+     */
+    public TunDevice addAddress(InetAddress address, int prefixLength) {
+        ObjectUtil.checkNotNull(address, "address");
+        ObjectUtil.checkInRange(prefixLength, 0, address instanceof Inet4Address ? 32 : 128, "prefixLength");
+        int index = index();
+        control(-1, "RTM_NEWADDR " + address.getHostAddress() + '/' + prefixLength, (sock, name) -> {
+            Rtnetlink.addAddress(sock, index, address, prefixLength);
+            return null;
+        });
+        return this;
+    }
+
+    /** Sets {@code IFF_UP}. Writes to a device that is down fail with EIO. */
+    public TunDevice up() {
+        return setUp(true);
+    }
+
+    /** Clears {@code IFF_UP}. */
+    public TunDevice down() {
+        return setUp(false);
+    }
+
+    /** Whether {@code IFF_UP} is set. */
+    public boolean isUp() {
+        return (control(LibC.AF_INET, "SIOCGIFFLAGS", Ioctl::ifFlags) & Ioctl.IFF_UP) != 0;
+    }
+
+    private TunDevice setUp(boolean up) {
+        control(LibC.AF_INET, up ? "SIOCSIFFLAGS +IFF_UP" : "SIOCSIFFLAGS -IFF_UP", (sock, name) -> {
+            int flags = Ioctl.ifFlags(sock, name);
+            Ioctl.ifSetFlags(sock, name, up ? flags | Ioctl.IFF_UP : flags & ~Ioctl.IFF_UP);
+            return null;
+        });
+        return this;
+    }
+
+    @FunctionalInterface
+    private interface SocketOp<T> {
+        T apply(int socket, String ifName);
+    }
+
+    /** Runs {@code op} on a socket of {@code family} (-1: rtnetlink) in the device's network namespace. */
+    private <T> T control(int family, String what, SocketOp<T> op) {
+        String name = name();
+        try (NetworkNamespace ns = NetworkNamespace.of(channel.tunFd())) {
+            return ns.call(() -> {
+                int sock = family < 0 ? Rtnetlink.open()
+                        : LibC.INSTANCE.socket(family, LibC.SOCK_DGRAM | LibC.SOCK_CLOEXEC, 0);
+                try {
+                    return op.apply(sock, name);
+                } finally {
+                    LibC.INSTANCE.close(sock);
+                }
+            });
+        } catch (LastErrorException e) {
+            String hint = e.getErrorCode() == LibC.EPERM ? " (needs CAP_NET_ADMIN)"
+                    : e.getErrorCode() == LibC.EACCES ? " (is IPv6 disabled on the device?)" : "";
+            throw new ChannelException(what + " on " + name + " failed: " + e.getMessage() + hint, e);
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new ChannelException(what + " on " + name + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TunDevice(" + channel.localAddress() + ')';
+    }
+}

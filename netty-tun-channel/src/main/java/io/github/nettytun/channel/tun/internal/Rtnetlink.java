@@ -1,0 +1,105 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.channel.tun.internal;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Memory;
+import com.sun.jna.NativeLong;
+
+import java.net.Inet4Address;
+import java.net.InetAddress;
+
+/**
+ * The rtnetlink requests netty-tun makes ({@code linux/netlink.h}, {@code linux/rtnetlink.h},
+ * {@code linux/if_addr.h}): adding interface addresses. Unlike the {@code SIOCSIFADDR} ioctl, this sets an IPv4
+ * address and its prefix in one step (no transient classful route), allows several addresses, and can mark an
+ * IPv6 address {@code IFA_F_NODAD}, which {@code ipv6_add_addr()} then creates without
+ * {@code IFA_F_TENTATIVE}: usable by sockets at once instead of after the kernel's asynchronous DAD work.
+ */
+public final class Rtnetlink {
+
+    private static final int NETLINK_ROUTE = 0;
+    private static final short RTM_NEWADDR = 20;
+    private static final short NLMSG_ERROR = 2;
+    private static final short NLM_F_REQUEST = 0x1;
+    private static final short NLM_F_ACK = 0x4;
+    private static final short NLM_F_REPLACE = 0x100;
+    private static final short NLM_F_CREATE = 0x400;
+    private static final short IFA_ADDRESS = 1;
+    private static final short IFA_LOCAL = 2;
+    private static final int IFA_F_NODAD = 0x02;
+
+    private static final int NLMSG_HDRLEN = 16;
+    private static final int IFADDRMSG_LEN = 8;
+    private static final int RTA_HDRLEN = 4;
+
+    private Rtnetlink() {
+    }
+
+    /** A {@code NETLINK_ROUTE} socket in the calling thread's network namespace. */
+    public static int open() {
+        return LibC.INSTANCE.socket(LibC.AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, NETLINK_ROUTE);
+    }
+
+    /**
+     * {@code RTM_NEWADDR} with {@code NLM_F_CREATE | NLM_F_REPLACE} (like {@code ip addr replace}), and
+     * {@code IFA_F_NODAD} for IPv6; waits for the kernel's acknowledgement.
+     *
+     * @throws LastErrorException with the errno the kernel answered
+     */
+    public static void addAddress(int sock, int ifIndex, InetAddress address, int prefixLength) {
+        boolean v4 = address instanceof Inet4Address;
+        byte[] addr = address.getAddress();
+        int attr = RTA_HDRLEN + addr.length; // 4-byte aligned for 4- and 16-byte addresses
+        int length = NLMSG_HDRLEN + IFADDRMSG_LEN + attr * (v4 ? 2 : 1);
+        Memory msg = new Memory(length);
+        msg.clear();
+        msg.setInt(0, length);
+        msg.setShort(4, RTM_NEWADDR);
+        msg.setShort(6, (short) (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE));
+        msg.setInt(8, 1); // sequence number: one request per socket
+        int ifa = NLMSG_HDRLEN;
+        msg.setByte(ifa, (byte) (v4 ? LibC.AF_INET : LibC.AF_INET6));
+        msg.setByte(ifa + 1, (byte) prefixLength);
+        msg.setByte(ifa + 2, (byte) (v4 ? 0 : IFA_F_NODAD));
+        msg.setByte(ifa + 3, (byte) 0); // RT_SCOPE_UNIVERSE
+        msg.setInt(ifa + 4, ifIndex);
+        int offset = putAttribute(msg, ifa + IFADDRMSG_LEN, IFA_LOCAL, addr);
+        if (v4) {
+            putAttribute(msg, offset, IFA_ADDRESS, addr); // the same as IFA_LOCAL: not a point-to-point peer
+        }
+        LibC.INSTANCE.send(sock, msg, new NativeLong(length), 0);
+        awaitAck(sock);
+    }
+
+    private static int putAttribute(Memory msg, int offset, short type, byte[] data) {
+        msg.setShort(offset, (short) (RTA_HDRLEN + data.length));
+        msg.setShort(offset + 2, type);
+        msg.write(offset + RTA_HDRLEN, data, 0, data.length);
+        return offset + RTA_HDRLEN + data.length;
+    }
+
+    private static void awaitAck(int sock) {
+        Memory reply = new Memory(4096);
+        for (;;) {
+            long n = LibC.INSTANCE.recv(sock, reply, new NativeLong(reply.size()), 0).longValue();
+            for (int offset = 0; offset + NLMSG_HDRLEN <= n; ) {
+                int len = reply.getInt(offset);
+                if (reply.getShort(offset + 4) == NLMSG_ERROR) {
+                    int error = reply.getInt(offset + NLMSG_HDRLEN);
+                    if (error != 0) {
+                        throw new LastErrorException(-error);
+                    }
+                    return;
+                }
+                if (len < NLMSG_HDRLEN) {
+                    break;
+                }
+                offset += (len + 3) & ~3;
+            }
+        }
+    }
+}

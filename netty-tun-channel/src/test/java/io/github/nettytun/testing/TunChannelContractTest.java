@@ -1,0 +1,762 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.testing;
+
+import io.github.nettytun.channel.tun.TunAddress;
+import io.github.nettytun.channel.tun.TunChannel;
+import io.github.nettytun.channel.tun.TunChannelOption;
+import io.github.nettytun.channel.tun.TunOffloads;
+import io.github.nettytun.channel.tun.TunPacket;
+import io.github.nettytun.channel.tun.VirtioNetHeader;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+
+import static io.github.nettytun.testing.TestPackets.destination;
+import static io.github.nettytun.testing.TestPackets.ipVersion;
+import static io.github.nettytun.testing.TestPackets.isUdpTo;
+import static io.github.nettytun.testing.TestPackets.pattern;
+import static io.github.nettytun.testing.TestPackets.source;
+import static io.github.nettytun.testing.TestPackets.udpPayload;
+import static io.github.nettytun.testing.TestPackets.udpSourcePort;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The contract every {@link TunChannel} transport keeps, checked against the real kernel inside network
+ * namespaces the test creates and removes. A transport module runs it by subclassing with its
+ * {@link TunTransport}, in the manner of netty-testsuite's permutations.
+ */
+@Privileged
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+public abstract class TunChannelContractTest {
+
+    private static final InetAddress LOCAL4 = address("10.77.0.1");
+    private static final InetAddress REMOTE4 = address("10.77.0.2");
+    private static final InetAddress LOCAL6 = address("fd77::1");
+    private static final InetAddress REMOTE6 = address("fd77::2");
+    private static final int WAIT_SECONDS = 20;
+
+    private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
+    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private EventLoopGroup group;
+
+    /** The transport under test. */
+    protected abstract TunTransport transport();
+
+    @BeforeEach
+    void startLoops() {
+        transport().requireAvailable();
+        group = new MultiThreadIoEventLoopGroup(2, transport().ioHandlerFactory());
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        Exception failure = null;
+        // Last opened, first closed: channels and sockets before the namespaces they live in.
+        for (AutoCloseable r; (r = resources.pollLast()) != null; ) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (group != null) {
+            group.shutdownGracefully(0, 5, TimeUnit.SECONDS).sync();
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- set-up
+
+    private TestNetns netns() throws IOException {
+        TestNetns ns = TestNetns.create();
+        resources.add(ns);
+        return ns;
+    }
+
+    private <T extends AutoCloseable> T closeLater(T resource) {
+        resources.add(resource);
+        return resource;
+    }
+
+    /** Binds a channel of the transport under test, constructed on a thread inside {@code ns}. */
+    private TunChannel bind(TestNetns ns, String ifName, ChannelHandler handler, Map<ChannelOption<?>, Object> options)
+            throws Exception {
+        Bootstrap b = newBootstrap(handler, options);
+        TunChannel tun = ns.call(() -> (TunChannel) b.bind(new TunAddress(ifName)).sync().channel());
+        closeLater(() -> tun.close().sync());
+        return tun;
+    }
+
+    @SuppressWarnings("unchecked")
+    private Bootstrap newBootstrap(ChannelHandler handler, Map<ChannelOption<?>, Object> options) {
+        Bootstrap b = new Bootstrap().group(group).channel(transport().channelClass()).handler(handler);
+        options.forEach((option, value) -> b.option((ChannelOption<Object>) option, value));
+        return b;
+    }
+
+    /** The channel's device gets 10.77.0.1/24 and fd77::1/64 and goes up; .2 of each lies beyond it. */
+    private static void configure(TunChannel tun) {
+        tun.device().addAddress(LOCAL4, 24).addAddress(LOCAL6, 64).up();
+    }
+
+    private static Map<ChannelOption<?>, Object> options(Object... pairs) {
+        Map<ChannelOption<?>, Object> map = new HashMap<>();
+        for (int i = 0; i < pairs.length; i += 2) {
+            map.put((ChannelOption<?>) pairs[i], pairs[i + 1]);
+        }
+        return map;
+    }
+
+    private DatagramSocket udpSocket(TestNetns ns, InetAddress address, int port) throws Exception {
+        DatagramSocket socket = ns.call(() -> new DatagramSocket(new InetSocketAddress(address, port)));
+        socket.setSoTimeout(WAIT_SECONDS * 1000);
+        socket.setReceiveBufferSize(1 << 20);
+        return closeLater(socket);
+    }
+
+    private static DatagramPacket receive(DatagramSocket socket) throws IOException {
+        DatagramPacket p = new DatagramPacket(new byte[65536], 65536);
+        socket.receive(p);
+        return p;
+    }
+
+    private static InetAddress local(int family) {
+        return family == 4 ? LOCAL4 : LOCAL6;
+    }
+
+    private static InetAddress remote(int family) {
+        return family == 4 ? REMOTE4 : REMOTE6;
+    }
+
+    private static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------- device and control
+
+    @Test
+    void bindCreatesTheDeviceInTheConstructingThreadsNamespace() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
+
+        assertTrue(tun.isActive());
+        assertEquals(new TunAddress("ntt0"), tun.localAddress());
+        assertEquals("ntt0", tun.device().name());
+        String link = ns.ip("-o", "link", "show", "ntt0");
+        assertTrue(link.startsWith(tun.device().index() + ": ntt0:"), link);
+        // The test JVM runs in the root namespace; the device must not be there.
+        assertFalse(Files.exists(Paths.get("/sys/class/net/ntt0")), "ntt0 leaked into the root namespace");
+    }
+
+    @Test
+    void emptyNameLetsTheKernelChoose() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "", new PacketCollector(ip -> false), options());
+        String name = tun.localAddress().ifName();
+        assertTrue(name.matches("tun\\d+"), name);
+        ns.ip("link", "show", name);
+    }
+
+    @Test
+    void interfaceControlNeedsNoIpCommand() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
+
+        assertFalse(tun.device().isUp());
+        tun.device().mtu(1400).addAddress(LOCAL4, 24).addAddress(LOCAL6, 64).up();
+
+        assertTrue(tun.device().isUp());
+        assertEquals(1400, tun.device().mtu());
+        String link = ns.ip("-o", "link", "show", "ntt0");
+        assertTrue(link.contains("mtu 1400") && link.contains(",UP"), link);
+        String addresses = ns.ip("-o", "addr", "show", "dev", "ntt0");
+        assertTrue(addresses.contains("inet 10.77.0.1/24"), addresses);
+        assertTrue(addresses.contains("inet6 fd77::1/64"), addresses);
+        assertTrue(ns.ip("route", "get", "10.77.0.2").contains("dev ntt0"));
+        assertTrue(ns.ip("-6", "route", "get", "fd77::2").contains("dev ntt0"));
+
+        tun.device().down();
+        assertFalse(tun.device().isUp());
+        assertThrows(IllegalArgumentException.class, () -> tun.device().mtu(67));
+    }
+
+    @Test
+    void errorsSayWhatIsWrong() throws Exception {
+        TestNetns ns = netns();
+        IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
+                () -> new TunAddress("sixteen-chars-xx"));
+        assertTrue(tooLong.getMessage().contains("at most 15"), tooLong.getMessage());
+
+        Exception notTun = assertThrows(Exception.class,
+                () -> bind(ns, "lo", new PacketCollector(ip -> false), options()));
+        assertTrue(notTun.getMessage().contains("'lo' exists and is not a TUN device"), notTun.getMessage());
+
+        bind(ns, "ntt0", new PacketCollector(ip -> false), options());
+        Exception busy = assertThrows(Exception.class,
+                () -> bind(ns, "ntt0", new PacketCollector(ip -> false), options()));
+        assertTrue(busy.getMessage().contains("already open elsewhere")
+                && busy.getMessage().contains("IFF_MULTI_QUEUE"), busy.getMessage());
+
+        Bootstrap b = newBootstrap(new PacketCollector(ip -> false), options());
+        ChannelFuture wrongAddress = ns.call(() -> b.bind(new InetSocketAddress(LOCAL4, 1)).await());
+        assertInstanceOf(IllegalArgumentException.class, wrongAddress.cause());
+        assertFalse(wrongAddress.channel().isOpen(), "a failed bind must close the channel");
+    }
+
+    @Test
+    void bindTimeOptionsCannotChangeOnceBound() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
+        assertThrows(IllegalStateException.class, () -> tun.config().setVnetHdr(true));
+        assertThrows(IllegalStateException.class, () -> tun.config().setMultiQueue(true));
+        assertEquals(0, tun.config().getAcceptedOffloads());
+    }
+
+    // ------------------------------------------------------------------------------------ reads and writes
+
+    @ParameterizedTest(name = "IPv{0}")
+    @ValueSource(ints = {4, 6})
+    void readsWhatTheKernelRoutesToTheDevice(int family) throws Exception {
+        TestNetns ns = netns();
+        PacketCollector packets = new PacketCollector(ip -> isUdpTo(ip, 5001));
+        TunChannel tun = bind(ns, "ntt0", packets, options());
+        configure(tun);
+        DatagramSocket socket = udpSocket(ns, local(family), 0);
+        byte[] payload = pattern(600, family);
+
+        socket.send(new DatagramPacket(payload, payload.length, new InetSocketAddress(remote(family), 5001)));
+
+        PacketCollector.Captured p = packets.take(WAIT_SECONDS, "UDP to port 5001");
+        ByteBuf ip = p.ip();
+        assertEquals(VirtioNetHeader.NONE, p.header);
+        assertEquals(family, ipVersion(ip));
+        assertEquals(local(family), source(ip));
+        assertEquals(remote(family), destination(ip));
+        assertEquals(socket.getLocalPort(), udpSourcePort(ip));
+        assertArrayEquals(payload, udpPayload(ip));
+        assertTrue(packets.errors().isEmpty(), packets.errors().toString());
+    }
+
+    @ParameterizedTest(name = "IPv{0}")
+    @ValueSource(ints = {4, 6})
+    void writesReachTheKernel(int family) throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
+        configure(tun);
+        DatagramSocket socket = udpSocket(ns, local(family), 5002);
+        byte[] payload = pattern(900, family);
+
+        tun.writeAndFlush(TestPackets.udp(alloc, remote(family), 4000, local(family), 5002, payload)).sync();
+
+        DatagramPacket received = receive(socket);
+        assertArrayEquals(payload, Arrays.copyOf(received.getData(), received.getLength()));
+        assertEquals(remote(family), received.getAddress());
+        assertEquals(4000, received.getPort());
+    }
+
+    @Test
+    void compositeHeapAndPacketMessagesAreWrittenWhole() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false),
+                options(TunChannelOption.IFF_VNET_HDR, true, TunChannelOption.TUN_OFFLOADS, 0));
+        configure(tun);
+        DatagramSocket socket = udpSocket(ns, LOCAL4, 5002);
+
+        // A composite of three direct components: one writev with four iovecs (header included).
+        byte[] p1 = pattern(1000, 11);
+        ByteBuf whole = TestPackets.udp(alloc, REMOTE4, 4001, LOCAL4, 5002, p1);
+        CompositeByteBuf composite = alloc.compositeDirectBuffer();
+        composite.addComponent(true, whole.retainedSlice(0, 28));
+        composite.addComponent(true, whole.retainedSlice(28, 500));
+        composite.addComponent(true, whole.retainedSlice(528, whole.readableBytes() - 528));
+        whole.release();
+        tun.writeAndFlush(new TunPacket(composite)).sync();
+
+        // A heap buffer is copied to a direct one by filterOutboundMessage.
+        byte[] p2 = pattern(700, 12);
+        ByteBuf direct = TestPackets.udp(alloc, REMOTE4, 4002, LOCAL4, 5002, p2);
+        ByteBuf heap = Unpooled.buffer(direct.readableBytes()).writeBytes(direct);
+        direct.release();
+        tun.writeAndFlush(heap).sync();
+
+        assertArrayEquals(p1, data(receive(socket)));
+        assertArrayEquals(p2, data(receive(socket)));
+    }
+
+    private static byte[] data(DatagramPacket p) {
+        return Arrays.copyOf(p.getData(), p.getLength());
+    }
+
+    @Test
+    void badWritesFailOnlyTheirOwnPromise() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false),
+                options(TunChannelOption.IFF_VNET_HDR, true));
+        configure(tun);
+        DatagramSocket socket = udpSocket(ns, LOCAL4, 5002);
+
+        List<Object> bad = new ArrayList<>();
+        bad.add(Unpooled.directBuffer(20).writeZero(20));                                // not IP
+        bad.add(Unpooled.directBuffer(12).writeByte(0x45).writeZero(11));                // truncated header
+        ByteBuf truncated = TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, pattern(100, 1));
+        bad.add(truncated.writerIndex(60));                                              // shorter than it says
+        // Inconsistent virtio headers, refused by the kernel (virtio_net_hdr_to_skb / tun_get_user).
+        bad.add(new TunPacket(TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, pattern(100, 2)),
+                VirtioNetHeader.of(VirtioNetHeader.F_NEEDS_CSUM, 0, 0, 0, 2000, 6)));    // csum_start outside
+        bad.add(new TunPacket(TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, pattern(100, 3)),
+                VirtioNetHeader.of(0, 9, 28, 50, 0, 0)));                               // unknown gso_type
+        bad.add(new TunPacket(TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, pattern(100, 4)),
+                VirtioNetHeader.of(0, VirtioNetHeader.GSO_UDP_L4, 28, 50, 20, 6)));      // USO without NEEDS_CSUM
+        bad.add(new TunPacket(TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, pattern(100, 5)),
+                VirtioNetHeader.of(0, 0, 500, 0, 0, 0)));                                // hdr_len > length
+
+        List<ChannelFuture> failed = new ArrayList<>();
+        for (Object msg : bad) {
+            failed.add(tun.write(msg));
+        }
+        byte[] good = pattern(300, 6);
+        ChannelFuture goodWrite = tun.writeAndFlush(TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, good));
+
+        assertTrue(goodWrite.await().isSuccess(), String.valueOf(goodWrite.cause()));
+        assertArrayEquals(good, data(receive(socket)));
+        for (int i = 0; i < failed.size(); i++) {
+            ChannelFuture f = failed.get(i).await();
+            assertFalse(f.isSuccess(), "bad write " + i + " succeeded");
+            String message = f.cause().getMessage();
+            assertTrue(message.startsWith("TUN write of a ") && message.contains("-byte packet with VirtioNetHeader"),
+                    "bad write " + i + ": " + message);
+        }
+        assertTrue(failed.get(3).cause().getCause() != null, "the kernel's errno should be the cause");
+        assertTrue(tun.isActive(), "bad writes must not close the channel");
+
+        ChannelFuture unsupported = tun.writeAndFlush("not a packet").await();
+        assertInstanceOf(UnsupportedOperationException.class, unsupported.cause());
+    }
+
+    @Test
+    void headerOnAChannelWithoutVnetHdrIsRefused() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
+        configure(tun);
+        ChannelFuture f = tun.writeAndFlush(new TunPacket(
+                TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, pattern(10, 1)),
+                VirtioNetHeader.of(VirtioNetHeader.F_NEEDS_CSUM, 0, 0, 0, 20, 6))).await();
+        assertFalse(f.isSuccess());
+        assertTrue(f.cause().getMessage().contains("IFF_VNET_HDR is off"), f.cause().getMessage());
+    }
+
+    @Test
+    void writesToADeviceThatIsDownFailWithAHint() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
+        ChannelFuture f = tun.writeAndFlush(TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, pattern(10, 1)))
+                .await();
+        assertFalse(f.isSuccess());
+        assertTrue(f.cause().getMessage().contains("is the device up?"), f.cause().getMessage());
+        assertTrue(tun.isActive());
+    }
+
+    @Test
+    void autoReadOffReadsOneBatchPerReadCall() throws Exception {
+        TestNetns ns = netns();
+        PacketCollector all = new PacketCollector(ip -> true);
+        TunChannel tun = bind(ns, "ntt0", all, options(ChannelOption.AUTO_READ, false,
+                ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1)));
+        configure(tun);
+        DatagramSocket socket = udpSocket(ns, LOCAL4, 0);
+        for (int i = 0; i < 3; i++) {
+            byte[] payload = pattern(100, i);
+            socket.send(new DatagramPacket(payload, payload.length, new InetSocketAddress(REMOTE4, 5004)));
+        }
+
+        int ours = 0;
+        List<PacketCollector.Captured> seen = new ArrayList<>();
+        while (ours < 3) {
+            int batches = all.readCompletes();
+            tun.read();
+            PacketCollector.Captured p = all.take(WAIT_SECONDS, "a packet after read()");
+            seen.add(p);
+            ours += isUdpTo(p.ip(), 5004) ? 1 : 0;
+            // Each read() is one batch of at most maxMessagesPerRead (1) packets...
+            waitFor(() -> all.readCompletes() == batches + 1, "channelReadComplete after read()");
+            assertEquals(0, all.size(), "more than one packet in a batch of maxMessagesPerRead=1");
+            // ...and then the channel stops asking: two more turns of the event loop, each of which polls for
+            // I/O, deliver nothing although the kernel still holds packets.
+            tun.eventLoop().submit(() -> { }).sync();
+            tun.eventLoop().submit(() -> { }).sync();
+            assertEquals(batches + 1, all.readCompletes(), "read without read() while autoRead is off");
+        }
+        assertEquals(3, ours);
+
+        tun.config().setAutoRead(true);
+        byte[] payload = pattern(100, 9);
+        socket.send(new DatagramPacket(payload, payload.length, new InetSocketAddress(REMOTE4, 5005)));
+        for (;;) {
+            if (isUdpTo(all.take(WAIT_SECONDS, "a packet with autoRead back on").ip(), 5005)) {
+                break;
+            }
+        }
+    }
+
+    @Test
+    void packetTruncatedByAnMtuRaisedBehindTheChannelIsReportedNotPassedOn() throws Exception {
+        TestNetns ns = netns();
+        PacketCollector packets = new PacketCollector(ip -> isUdpTo(ip, 5006));
+        TunChannel tun = bind(ns, "ntt0", packets, options());
+        configure(tun);
+        DatagramSocket socket = udpSocket(ns, LOCAL4, 0);
+        byte[] payload = pattern(8000, 3);
+        DatagramPacket datagram = new DatagramPacket(payload, payload.length, new InetSocketAddress(REMOTE4, 5006));
+
+        ns.ip("link", "set", "ntt0", "mtu", "9000"); // not through TunDevice: the channel does not know
+        socket.send(datagram);
+        waitFor(() -> !packets.errors().isEmpty(), "the truncation to be reported");
+        String report = packets.errors().get(0).getMessage();
+        assertTrue(report.contains("truncated") && report.contains("8028"), report);
+        assertEquals(0, packets.size(), "a truncated packet was passed on");
+
+        socket.send(datagram);
+        assertArrayEquals(payload, udpPayload(packets.take(WAIT_SECONDS, "the resent datagram").ip()));
+
+        tun.device().mtu(12000); // through TunDevice: read buffers follow at once
+        byte[] bigger = pattern(11000, 4);
+        socket.send(new DatagramPacket(bigger, bigger.length, new InetSocketAddress(REMOTE4, 5006)));
+        assertArrayEquals(bigger, udpPayload(packets.take(WAIT_SECONDS, "an 11000-byte datagram").ip()));
+        assertEquals(1, packets.errors().size(), packets.errors().toString());
+    }
+
+    // ------------------------------------------------------------------------------------------- offload
+
+    @Test
+    void offloadNegotiationReportsWhatTheKernelGranted() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false),
+                options(TunChannelOption.IFF_VNET_HDR, true));
+        int expected = io.github.nettytun.channel.tun.Tun.isUsoSupported()
+                ? TunOffloads.DEFAULT : TunOffloads.REQUIRED;
+        assertEquals(TunOffloads.toString(expected), TunOffloads.toString(tun.config().getAcceptedOffloads()));
+
+        TunChannel csumOnly = bind(ns, "ntt1", new PacketCollector(ip -> false), options(
+                TunChannelOption.IFF_VNET_HDR, true, TunChannelOption.TUN_OFFLOADS, TunOffloads.TUN_F_CSUM));
+        assertEquals(TunOffloads.TUN_F_CSUM, csumOnly.config().getAcceptedOffloads());
+    }
+
+    /**
+     * Two namespaces joined by two offload-mode TUN devices and a bridge of two channels: kernel TCP from A to B
+     * leaves A as TSO super-packets, which the bridge writes into B unchanged, and B's socket gets every byte.
+     */
+    @ParameterizedTest(name = "IPv{0}")
+    @ValueSource(ints = {4, 6})
+    void tcpCrossesTheDeviceAsSuperPackets(int family) throws Exception {
+        TestNetns a = netns();
+        TestNetns b = netns();
+        Map<ChannelOption<?>, Object> offload = options(TunChannelOption.IFF_VNET_HDR, true);
+        Bridge toB = new Bridge();
+        Bridge toA = new Bridge();
+        TunChannel tunA = bind(a, "ntta", toB, offload);
+        TunChannel tunB = bind(b, "nttb", toA, offload);
+        InetAddress addrA = address(family == 4 ? "10.78.0.1" : "fd78::1");
+        InetAddress addrB = address(family == 4 ? "10.78.0.2" : "fd78::2");
+        int prefix = family == 4 ? 24 : 64;
+        tunA.device().addAddress(addrA, prefix).up();
+        tunB.device().addAddress(addrB, prefix).up();
+        // Connect the bridge once both devices are up: a write to a device that is down fails (EIO).
+        toB.peer.set(tunB);
+        toA.peer.set(tunA);
+
+        ServerSocket server = closeLater(b.call(() -> new ServerSocket(0, 1, addrB)));
+        server.setSoTimeout(WAIT_SECONDS * 1000);
+        Socket client = closeLater(a.call(() -> {
+            Socket socket = new Socket();
+            socket.connect(new InetSocketAddress(addrB, server.getLocalPort()), WAIT_SECONDS * 1000);
+            return socket;
+        }));
+        Socket accepted = closeLater(server.accept());
+        accepted.setSoTimeout(WAIT_SECONDS * 1000);
+
+        int total = 8 << 20;
+        byte[] chunk = pattern(1 << 20, family);
+        CompletableFuture<byte[]> sent = CompletableFuture.supplyAsync(() -> {
+            try (OutputStream out = client.getOutputStream()) {
+                MessageDigest digest = MessageDigest.getInstance("SHA-256");
+                for (int i = 0; i < total / chunk.length; i++) {
+                    out.write(chunk);
+                    digest.update(chunk);
+                }
+                client.shutdownOutput();
+                return digest.digest();
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        MessageDigest digest = MessageDigest.getInstance("SHA-256");
+        long received = 0;
+        byte[] buf = new byte[1 << 16];
+        try (InputStream in = accepted.getInputStream()) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                digest.update(buf, 0, n);
+                received += n;
+            }
+        }
+        assertEquals(total, received);
+        assertArrayEquals(sent.get(WAIT_SECONDS, TimeUnit.SECONDS), digest.digest(), "bytes changed on the way");
+
+        int gsoType = family == 4 ? VirtioNetHeader.GSO_TCPV4 : VirtioNetHeader.GSO_TCPV6;
+        Bridge.Seen largest = toB.largestTcp.get();
+        assertNotNull(largest, "no TCP packet crossed A");
+        assertEquals(VirtioNetHeader.gsoTypeName(gsoType),
+                VirtioNetHeader.gsoTypeName(largest.header.gsoType() & ~VirtioNetHeader.GSO_ECN), largest.toString());
+        assertTrue(largest.length > 1500 && largest.header.gsoSize() > 0, largest.toString());
+        assertTrue(largest.header.needsCsum(), largest.toString());
+        assertTrue(toB.writeErrors.isEmpty() && toA.writeErrors.isEmpty(),
+                "the kernel refused super-packets: " + toB.writeErrors + toA.writeErrors);
+    }
+
+    /** Forwards every packet it reads to {@link #peer}, flushing once per read batch. */
+    @ChannelHandler.Sharable
+    private static final class Bridge extends ChannelInboundHandlerAdapter {
+        static final class Seen {
+            final VirtioNetHeader header;
+            final int length;
+
+            Seen(VirtioNetHeader header, int length) {
+                this.header = header;
+                this.length = length;
+            }
+
+            @Override
+            public String toString() {
+                return length + " bytes, " + header;
+            }
+        }
+
+        final AtomicReference<Channel> peer = new AtomicReference<>();
+        final AtomicReference<Seen> largestTcp = new AtomicReference<>();
+        /** Failed writes of TCP packets (other traffic, like MLD reports, is not what the test is about). */
+        final List<Throwable> writeErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            TunPacket packet = (TunPacket) msg;
+            boolean tcp = TestPackets.protocol(packet.content()) == TestPackets.PROTO_TCP;
+            if (tcp) {
+                int length = packet.content().readableBytes();
+                Seen seen = largestTcp.get();
+                if (seen == null || length > seen.length) {
+                    largestTcp.set(new Seen(packet.header(), length));
+                }
+            }
+            Channel to = peer.get();
+            if (to == null) {
+                packet.release();
+                return;
+            }
+            to.write(packet).addListener(f -> {
+                if (!f.isSuccess() && tcp) {
+                    writeErrors.add(f.cause());
+                }
+            });
+        }
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            Channel to = peer.get();
+            if (to != null) {
+                to.flush();
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "IPv{0}")
+    @ValueSource(ints = {4, 6})
+    void handBuiltUdpSuperPacketIsSegmentedByTheKernel(int family) throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false),
+                options(TunChannelOption.IFF_VNET_HDR, true));
+        TestRequirements.require((tun.config().getAcceptedOffloads() & TunOffloads.USO) == TunOffloads.USO,
+                "the kernel did not grant USO on TUN (needs Linux 6.2+)");
+        configure(tun);
+        DatagramSocket socket = udpSocket(ns, local(family), 5003);
+        int segment = 1000;
+        byte[] payload = pattern(10 * segment + 500, family);
+
+        tun.writeAndFlush(TestPackets.udpSuperPacket(alloc, remote(family), 4000, local(family), 5003, payload,
+                segment)).sync();
+
+        for (int i = 0, offset = 0; offset < payload.length; i++, offset += segment) {
+            DatagramPacket p = receive(socket);
+            byte[] expected = Arrays.copyOfRange(payload, offset, Math.min(offset + segment, payload.length));
+            assertArrayEquals(expected, data(p), "segment " + i);
+            assertEquals(remote(family), p.getAddress());
+        }
+    }
+
+    // --------------------------------------------------------------------------------------- multi-queue
+
+    @Test
+    void multiQueueSpreadsFlowsOverItsChannels() throws Exception {
+        TestRequirements.require(io.github.nettytun.channel.tun.Tun.isMultiQueueSupported(),
+                "the TUN driver has no IFF_MULTI_QUEUE");
+        TestNetns ns = netns();
+        Map<Integer, AtomicInteger> perQueue = new ConcurrentHashMap<>();
+        AtomicInteger total = new AtomicInteger();
+        Map<ChannelOption<?>, Object> mq = options(TunChannelOption.IFF_MULTI_QUEUE, true);
+        List<TunChannel> queues = new ArrayList<>();
+        for (int q = 0; q < 2; q++) {
+            int queue = q;
+            perQueue.put(queue, new AtomicInteger());
+            queues.add(bind(ns, "nttmq", new ChannelInboundHandlerAdapter() {
+                @Override
+                public void channelRead(ChannelHandlerContext ctx, Object msg) {
+                    TunPacket p = (TunPacket) msg;
+                    if (isUdpTo(p.content(), 5007)) {
+                        perQueue.get(queue).incrementAndGet();
+                        total.incrementAndGet();
+                    }
+                    p.release();
+                }
+            }, mq));
+        }
+        assertEquals("nttmq", queues.get(1).localAddress().ifName());
+        configure(queues.get(0));
+
+        int flows = 64;
+        for (int i = 0; i < flows; i++) {
+            DatagramSocket s = udpSocket(ns, LOCAL4, 0); // a new source port: a new flow
+            s.send(new DatagramPacket(new byte[64], 64, new InetSocketAddress(REMOTE4, 5007)));
+        }
+        waitFor(() -> total.get() >= flows, "all " + flows + " datagrams to arrive (now " + total + ')');
+        assertEquals(flows, total.get());
+        assertTrue(perQueue.get(0).get() > 0 && perQueue.get(1).get() > 0,
+                "flows did not spread over both queues: " + perQueue);
+
+        Exception single = assertThrows(Exception.class,
+                () -> bind(ns, "nttmq", new PacketCollector(ip -> false), options()));
+        assertTrue(single.getMessage().contains("IFF_MULTI_QUEUE is off here"), single.getMessage());
+    }
+
+    // ------------------------------------------------------------------------------------------- closing
+
+    @Test
+    void closeRemovesTheDeviceAndReleasesTheFile() throws Exception {
+        TestNetns ns = netns();
+        long filesBefore = openTunFiles();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options(TunChannelOption.IFF_VNET_HDR,
+                true));
+        configure(tun);
+        assertEquals(filesBefore + 1, openTunFiles());
+
+        tun.close().sync();
+
+        assertFalse(tun.isOpen());
+        assertFalse(tun.isActive());
+        IOException gone = assertThrows(IOException.class, () -> ns.ip("link", "show", "ntt0"));
+        assertTrue(gone.getMessage().contains("does not exist"), gone.getMessage());
+        assertEquals(filesBefore, openTunFiles());
+        assertTrue(tun.close().await().isSuccess(), "a second close must succeed");
+        assertThrows(io.netty.channel.ChannelException.class, () -> tun.device().mtu());
+    }
+
+    @Test
+    void deviceDeletedUnderneathClosesTheChannel() throws Exception {
+        TestNetns ns = netns();
+        PacketCollector packets = new PacketCollector(ip -> false);
+        TunChannel tun = bind(ns, "ntt0", packets, options());
+        configure(tun);
+
+        ns.ip("link", "del", "ntt0");
+
+        assertTrue(tun.closeFuture().await(WAIT_SECONDS, TimeUnit.SECONDS), "channel still open");
+        waitFor(() -> !packets.errors().isEmpty(), "the removal to be reported");
+        assertTrue(packets.errors().get(0).getMessage().contains("was removed"), packets.errors().toString());
+    }
+
+    private static long openTunFiles() throws IOException {
+        try (Stream<Path> fds = Files.list(Paths.get("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().equals("/dev/net/tun");
+                } catch (IOException e) {
+                    return false; // closed while listing
+                }
+            }).count();
+        }
+    }
+
+    /** Waits for a condition the test cannot be notified of; fails with {@code what} after a generous bound. */
+    private static void waitFor(java.util.function.BooleanSupplier condition, String what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("gave up waiting for " + what);
+            }
+            Thread.sleep(5);
+        }
+    }
+}
