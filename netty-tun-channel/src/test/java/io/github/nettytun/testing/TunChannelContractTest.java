@@ -269,6 +269,31 @@ public abstract class TunChannelContractTest {
     }
 
     @Test
+    void optionsAreValidatedWhenSetAndReadBack() throws Exception {
+        TestNetns ns = netns();
+        long filesBefore = openTunFiles();
+        TunChannel tun = ns.call(() -> transport().channelClass().getConstructor().newInstance());
+        closeLater(() -> tun.unsafe().closeForcibly()); // never registered: no event loop to close on
+        assertEquals(filesBefore + 1, openTunFiles());
+
+        assertFalse(tun.isActive());
+        assertEquals(null, tun.localAddress());
+        assertThrows(IllegalStateException.class, tun::device);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> tun.config().setOption(TunChannelOption.TUN_OFFLOADS, TunOffloads.TUN_F_TSO4));
+        assertTrue(e.getMessage().contains("needs TUN_F_CSUM"), e.getMessage());
+        assertTrue(tun.config().setOption(TunChannelOption.IFF_VNET_HDR, true));
+        assertTrue(tun.config().setOption(TunChannelOption.TUN_OFFLOADS, TunOffloads.REQUIRED));
+        assertEquals(Boolean.TRUE, tun.config().getOptions().get(TunChannelOption.IFF_VNET_HDR));
+        assertEquals(TunOffloads.REQUIRED, tun.config().getOption(TunChannelOption.TUN_OFFLOADS));
+        assertEquals(Boolean.FALSE, tun.config().getOption(TunChannelOption.IFF_MULTI_QUEUE));
+
+        tun.unsafe().closeForcibly();
+        assertFalse(tun.isOpen());
+        assertEquals(filesBefore, openTunFiles());
+    }
+
+    @Test
     void bindTimeOptionsCannotChangeOnceBound() throws Exception {
         TestNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());

@@ -187,7 +187,7 @@ public final class VirtioNetHeader {
 
     /** Whether this is a super-packet to be segmented (gso_type other than {@link #GSO_NONE}). */
     public boolean isGso() {
-        return (gsoType & ~GSO_ECN) != GSO_NONE;
+        return (gsoType() & ~GSO_ECN) != GSO_NONE;
     }
 
     /** Whether {@link #F_NEEDS_CSUM} is set. */
