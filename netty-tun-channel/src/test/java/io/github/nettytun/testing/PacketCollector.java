@@ -35,7 +35,7 @@ public final class PacketCollector extends ChannelInboundHandlerAdapter {
         public final VirtioNetHeader header;
         public final byte[] bytes;
 
-        Captured(VirtioNetHeader header, byte[] bytes) {
+        public Captured(VirtioNetHeader header, byte[] bytes) {
             this.header = header;
             this.bytes = bytes;
         }

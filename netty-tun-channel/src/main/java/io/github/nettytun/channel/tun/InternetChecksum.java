@@ -17,8 +17,8 @@ import java.nio.ByteOrder;
  *
  * <p>Sums are kept as 16-bit values, folded but not complemented, so they can be combined with
  * {@link #add(int, int)} (a pseudo-header sum plus a payload sum) and then finished with
- * {@link #finish(int)}. The bulk loop reads eight bytes per step from native memory in native byte order and
- * swaps once at the end, which RFC 1071 section 2(B) allows.
+ * {@link #finish(int)}. The bulk loop reads eight bytes per step (from native memory or a heap array) in native
+ * byte order and swaps once at the end, which RFC 1071 section 2(B) allows.
  */
 public final class InternetChecksum {
 
@@ -35,21 +35,17 @@ public final class InternetChecksum {
         long acc = 0;
         int i = index;
         int end = index + length;
-        if (buf.hasMemoryAddress() && PlatformDependent.hasUnsafe()) {
+        int bulk = length & ~7;
+        if (PlatformDependent.hasUnsafe() && (buf.hasMemoryAddress() || buf.hasArray())) {
             if (MathUtil.isOutOfBounds(index, length, buf.capacity())) {
                 throw new IndexOutOfBoundsException("index " + index + " length " + length + " capacity "
                         + buf.capacity());
             }
-            long address = buf.memoryAddress() + index;
-            long stop = address + (length & ~7);
-            long nativeAcc = 0;
-            for (; address < stop; address += 8) {
-                long v = PlatformDependent.getLong(address);
-                nativeAcc += (v >>> 32) + (v & 0xffffffffL);
-            }
-            int folded = fold(nativeAcc);
+            int folded = buf.hasMemoryAddress()
+                    ? nativeSum(buf.memoryAddress() + index, bulk)
+                    : nativeSum(buf.array(), buf.arrayOffset() + index, bulk);
             acc = NATIVE_LITTLE_ENDIAN ? Integer.reverseBytes(folded) >>> 16 : folded;
-            i += length & ~7;
+            i += bulk;
         } else {
             for (; i + 8 <= end; i += 8) {
                 long v = buf.getLong(i);
@@ -66,6 +62,27 @@ public final class InternetChecksum {
         }
         if (i < end) {
             acc += buf.getUnsignedByte(i) << 8;
+        }
+        return fold(acc);
+    }
+
+    /** The folded sum of {@code length} (a multiple of 8) bytes of native memory, in native byte order. */
+    private static int nativeSum(long address, int length) {
+        long acc = 0;
+        // An int-counted loop: C2 unrolls it, a long-counted one it does not.
+        for (int i = 0; i < length; i += 8) {
+            long v = PlatformDependent.getLong(address + i);
+            acc += (v >>> 32) + (v & 0xffffffffL);
+        }
+        return fold(acc);
+    }
+
+    /** {@link #nativeSum(long, int)} for a heap array. */
+    private static int nativeSum(byte[] array, int offset, int length) {
+        long acc = 0;
+        for (int p = offset, stop = offset + length; p < stop; p += 8) {
+            long v = PlatformDependent.getLong(array, p);
+            acc += (v >>> 32) + (v & 0xffffffffL);
         }
         return fold(acc);
     }

@@ -1,0 +1,395 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.benchmarks.tun;
+
+import io.github.nettytun.channel.tun.TunAddress;
+import io.github.nettytun.channel.tun.TunChannel;
+import io.github.nettytun.channel.tun.TunChannelOption;
+import io.github.nettytun.channel.tun.TunOffloads;
+import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
+import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TunBridge;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.util.Version;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Packets and bits per second through TUN channels, measured with the kernel's own traffic.
+ *
+ * <pre>
+ *  netns A                         this JVM                         netns B
+ *  iperf3 -c --> tunA ==read==> [TunChannel A]--write-->[TunChannel B] ==write==> tunB --> iperf3 -s
+ *                      <==write== [bridge]     <--read--              <==read==
+ * </pre>
+ *
+ * Every packet crosses two channels: read from one device, written to the other (header and all, so offload
+ * super-packets cross unchanged). Workloads: {@code udp1400} (iperf3 UDP at full speed, 1400-byte IP packets:
+ * the packet-rate case) and {@code tcp} (one iperf3 TCP stream: the throughput case, where offload turns 1500-byte
+ * packets into 64 KiB super-packets). Modes run interleaved (A B A B ...) so that machine noise hits all of them;
+ * the report gives medians and ratios.
+ */
+@Command(name = "tun-bridge-benchmark", mixinStandardHelpOptions = true,
+        description = "Packets/s, Gbit/s and CPU per GB through two TUN channels bridging two namespaces.")
+public final class TunBridgeBenchmark implements Callable<Integer> {
+
+    @Option(names = "--transports", split = ",", defaultValue = "epoll", description = "Transports: epoll.")
+    List<String> transports;
+
+    @Option(names = "--modes", split = ",", defaultValue = "plain,offload",
+            description = "plain (no virtio header) and/or offload (IFF_VNET_HDR, TSO/USO).")
+    List<String> modes;
+
+    @Option(names = "--workloads", split = ",", defaultValue = "udp1400,tcp", description = "udp1400, tcp.")
+    List<String> workloads;
+
+    @Option(names = "--seconds", defaultValue = "5", description = "Length of each iperf3 run.")
+    int seconds;
+
+    @Option(names = "--rounds", defaultValue = "3", description = "Interleaved rounds; medians are reported.")
+    int rounds;
+
+    @Option(names = "--threads", defaultValue = "1", description = "Event loop threads for the two channels.")
+    int threads;
+
+    @Option(names = "--out", description = "Markdown report to write (a PNG chart goes beside it).")
+    Path out;
+
+    /** One measured run. */
+    static final class Run {
+        final String transport;
+        final String mode;
+        final String workload;
+        final double packetsPerSecond;
+        final double gbitPerSecond;
+        final double cpuSecondsPerGb;
+        final double lostPercent;
+
+        Run(String transport, String mode, String workload, double packetsPerSecond, double gbitPerSecond,
+            double cpuSecondsPerGb, double lostPercent) {
+            this.transport = transport;
+            this.mode = mode;
+            this.workload = workload;
+            this.packetsPerSecond = packetsPerSecond;
+            this.gbitPerSecond = gbitPerSecond;
+            this.cpuSecondsPerGb = cpuSecondsPerGb;
+            this.lostPercent = lostPercent;
+        }
+
+        String key() {
+            return transport + '/' + mode + '/' + workload;
+        }
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new TunBridgeBenchmark()).execute(args));
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        List<Run> runs = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            for (String transport : transports) {
+                for (String mode : modes) {
+                    try (Setup setup = new Setup(transport, mode, threads)) {
+                        for (String workload : workloads) {
+                            Run run = setup.measure(workload, seconds);
+                            runs.add(run);
+                            System.out.printf(Locale.ROOT, "round %d %-8s %-8s %-8s %12.0f packets/s %7.3f Gbit/s "
+                                            + "%6.2f CPU-s/GB lost %.2f%%%n", round, transport, mode, workload,
+                                    run.packetsPerSecond, run.gbitPerSecond, run.cpuSecondsPerGb, run.lostPercent);
+                        }
+                    }
+                }
+            }
+        }
+        String report = report(runs);
+        System.out.println();
+        System.out.println(report);
+        if (out != null) {
+            Files.createDirectories(out.toAbsolutePath().getParent());
+            Files.writeString(out, report, StandardCharsets.UTF_8);
+            Path png = Paths.get(out.toString().replaceFirst("\\.md$", "") + ".png");
+            BarChart.write(png, "Through two TUN channels (medians, Gbit/s)", medians(runs, r -> r.gbitPerSecond));
+            System.out.println("wrote " + out + " and " + png);
+        }
+        return 0;
+    }
+
+    /** Two namespaces, two devices, two channels bridging them, and an iperf3 server in B. */
+    private static final class Setup implements AutoCloseable {
+        private static final InetAddress ADDRESS_A = address("10.201.0.1");
+        private static final InetAddress ADDRESS_B = address("10.201.0.2");
+
+        private final String transport;
+        private final String mode;
+        private final EventLoopGroup group;
+        private final TestNetns a;
+        private final TestNetns b;
+        private final TunBridge fromA = new TunBridge();
+        private final TunBridge fromB = new TunBridge();
+        private TunChannel tunA;
+        private TunChannel tunB;
+
+        Setup(String transport, String mode, int threads) throws Exception {
+            this.transport = transport;
+            this.mode = mode;
+            this.group = new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory(transport));
+            TestNetns nsA = null;
+            TestNetns nsB = null;
+            try {
+                nsA = TestNetns.create();
+                nsB = TestNetns.create();
+                this.a = nsA;
+                this.b = nsB;
+                tunA = bind(a, "benchA", fromA);
+                tunB = bind(b, "benchB", fromB);
+                tunA.device().addAddress(ADDRESS_A, 24).up();
+                tunB.device().addAddress(ADDRESS_B, 24).up();
+                fromA.connect(tunB);
+                fromB.connect(tunA);
+                Process server = b.spawn("iperf3", "-s", "--forceflush", "-B", ADDRESS_B.getHostAddress());
+                waitForServer(b, server);
+            } catch (Exception | Error e) {
+                closeQuietly(nsA, nsB);
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+                throw e;
+            }
+        }
+
+        private TunChannel bind(TestNetns ns, String name, TunBridge bridge) throws Exception {
+            boolean offload = "offload".equals(mode);
+            Bootstrap bootstrap = new Bootstrap().group(group).channel(channelClass(transport))
+                    .option(TunChannelOption.IFF_VNET_HDR, offload)
+                    .handler(bridge);
+            TunChannel tun = ns.call(() -> (TunChannel) bootstrap.bind(new TunAddress(name)).sync().channel());
+            if (offload && (tun.config().getAcceptedOffloads() & TunOffloads.REQUIRED) != TunOffloads.REQUIRED) {
+                throw new IllegalStateException("offload mode without TSO: " + tun.config().getAcceptedOffloads());
+            }
+            return tun;
+        }
+
+        Run measure(String workload, int seconds) throws Exception {
+            List<String> cmd = new ArrayList<>(List.of("iperf3", "-c", ADDRESS_B.getHostAddress(),
+                    "-t", Integer.toString(seconds), "-J"));
+            if ("udp1400".equals(workload)) {
+                cmd.addAll(List.of("-u", "-b", "0", "-l", Integer.toString(1400 - 28)));
+            } else if (!"tcp".equals(workload)) {
+                throw new IllegalArgumentException("unknown workload " + workload);
+            }
+            long packets0 = fromA.packets();
+            long bytes0 = fromA.bytes();
+            long cpu0 = processCpuNanos();
+            long t0 = System.nanoTime();
+            String json = a.exec(cmd.toArray(new String[0]));
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            long cpu = processCpuNanos() - cpu0;
+            long packets = fromA.packets() - packets0;
+            long bytes = fromA.bytes() - bytes0;
+            Map<String, Double> received = jsonObject(json, "sum_received");
+            if (!fromA.errors().isEmpty() || !fromB.errors().isEmpty()) {
+                throw new IllegalStateException("bridge errors: " + fromA.errors() + fromB.errors());
+            }
+            double gbit = received.get("bits_per_second") / 1e9;
+            double lost = received.getOrDefault("lost_percent", 0.0);
+            return new Run(transport, mode, workload, packets / elapsed, gbit, (cpu / 1e9) / (bytes / 1e9), lost);
+        }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                if (tunA != null) {
+                    tunA.close().sync();
+                }
+                if (tunB != null) {
+                    tunB.close().sync();
+                }
+            } finally {
+                closeQuietly(a, b);
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            }
+        }
+    }
+
+    static IoHandlerFactory ioHandlerFactory(String transport) {
+        if ("epoll".equals(transport)) {
+            return EpollIoHandler.newFactory();
+        }
+        throw new IllegalArgumentException("unknown transport " + transport);
+    }
+
+    static Class<? extends TunChannel> channelClass(String transport) {
+        if ("epoll".equals(transport)) {
+            return EpollTunChannel.class;
+        }
+        throw new IllegalArgumentException("unknown transport " + transport);
+    }
+
+    private static void waitForServer(TestNetns ns, Process server) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!ns.log(server).contains("Server listening")) {
+            if (!server.isAlive() || System.nanoTime() > deadline) {
+                throw new IOException("iperf3 server did not start: " + ns.log(server));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    private static void closeQuietly(TestNetns... namespaces) {
+        for (TestNetns ns : namespaces) {
+            if (ns != null) {
+                try {
+                    ns.close();
+                } catch (IOException e) {
+                    System.err.println("cleanup of " + ns + " failed: " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** The numeric fields of a flat JSON object named {@code name} (iperf3's {@code end.sum_received}). */
+    static Map<String, Double> jsonObject(String json, String name) {
+        Matcher object = Pattern.compile('"' + Pattern.quote(name) + "\"\\s*:\\s*\\{([^{}]*)}").matcher(json);
+        if (!object.find()) {
+            throw new IllegalArgumentException("no \"" + name + "\" in iperf3 output: " + json);
+        }
+        Map<String, Double> fields = new LinkedHashMap<>();
+        Matcher field = Pattern.compile("\"(\\w+)\"\\s*:\\s*(-?[0-9.eE+-]+)").matcher(object.group(1));
+        while (field.find()) {
+            fields.put(field.group(1), Double.parseDouble(field.group(2)));
+        }
+        return fields;
+    }
+
+    private static Map<String, Double> medians(List<Run> runs, java.util.function.ToDoubleFunction<Run> metric) {
+        Map<String, List<Double>> byKey = new LinkedHashMap<>();
+        for (Run r : runs) {
+            byKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(metric.applyAsDouble(r));
+        }
+        Map<String, Double> medians = new LinkedHashMap<>();
+        byKey.forEach((k, v) -> medians.put(k, median(v)));
+        return medians;
+    }
+
+    static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private String report(List<Run> runs) throws IOException {
+        Map<String, Double> pps = medians(runs, r -> r.packetsPerSecond);
+        Map<String, Double> gbit = medians(runs, r -> r.gbitPerSecond);
+        Map<String, Double> cpu = medians(runs, r -> r.cpuSecondsPerGb);
+        Map<String, Double> lost = medians(runs, r -> r.lostPercent);
+        StringBuilder sb = new StringBuilder();
+        sb.append("# TUN bridge benchmark\n\n");
+        sb.append("Two namespaces joined by two TUN devices and two TunChannels in one JVM (").append(threads)
+                .append(" event-loop thread(s)); iperf3 from A to B; ").append(seconds).append(" s per run, ")
+                .append(rounds).append(" interleaved rounds, medians.\n\n");
+        sb.append("- date: ").append(Instant.now()).append('\n');
+        sb.append("- machine: ").append(machine()).append('\n');
+        sb.append("- JDK: ").append(System.getProperty("java.vm.name")).append(' ')
+                .append(System.getProperty("java.runtime.version")).append(" (")
+                .append(System.getProperty("java.vendor")).append(")\n");
+        sb.append("- Netty: ").append(Version.identify().get("netty-transport").artifactVersion())
+                .append("; ").append(iperfVersion()).append('\n');
+        sb.append("- command: `java -cp benchmarks/target/benchmarks.jar ")
+                .append(TunBridgeBenchmark.class.getName()).append(" --transports ")
+                .append(String.join(",", transports)).append(" --modes ").append(String.join(",", modes))
+                .append(" --workloads ").append(String.join(",", workloads)).append(" --seconds ").append(seconds)
+                .append(" --rounds ").append(rounds).append(" --threads ").append(threads).append("`\n\n");
+        sb.append("TUN packets/s counts reads on the sending side's channel (each is also one write on the other):"
+                + " with offload a read is a super-packet. Gbit/s is iperf3's receiver goodput. CPU-s/GB is this"
+                + " JVM's CPU time per GB of IP packets bridged (iperf3's own CPU is not included).\n\n");
+        sb.append("| transport | mode | workload | TUN packets/s | Gbit/s | CPU-s/GB | UDP loss % |\n");
+        sb.append("|---|---|---|---:|---:|---:|---:|\n");
+        for (String key : pps.keySet()) {
+            String[] p = key.split("/");
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f | %.3f | %.2f | %.1f |%n", p[0], p[1],
+                    p[2], pps.get(key), gbit.get(key), cpu.get(key), lost.get(key)));
+        }
+        if (modes.contains("plain") && modes.contains("offload")) {
+            sb.append("\nRatios offload / plain (medians):\n\n| transport | workload | Gbit/s | CPU-s/GB |\n"
+                    + "|---|---|---:|---:|\n");
+            for (String t : transports) {
+                for (String w : workloads) {
+                    String on = t + "/offload/" + w;
+                    String off = t + "/plain/" + w;
+                    sb.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f |%n", t, w,
+                            gbit.get(on) / gbit.get(off), cpu.get(on) / cpu.get(off)));
+                }
+            }
+        }
+        sb.append("\nAll runs:\n\n| transport | mode | workload | packets/s | Gbit/s | CPU-s/GB |\n|---|---|---|---:|"
+                + "---:|---:|\n");
+        for (Run r : runs) {
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f | %.3f | %.2f |%n", r.transport, r.mode,
+                    r.workload, r.packetsPerSecond, r.gbitPerSecond, r.cpuSecondsPerGb));
+        }
+        return sb.toString();
+    }
+
+    private static String machine() throws IOException {
+        String model = "unknown CPU";
+        for (String line : Files.readAllLines(Paths.get("/proc/cpuinfo"), StandardCharsets.US_ASCII)) {
+            if (line.startsWith("model name")) {
+                model = line.substring(line.indexOf(':') + 1).trim();
+                break;
+            }
+        }
+        return "Linux " + System.getProperty("os.version") + ", " + Runtime.getRuntime().availableProcessors()
+                + " cores (" + model + ")";
+    }
+
+    private static String iperfVersion() {
+        try {
+            Process p = new ProcessBuilder("iperf3", "--version").redirectErrorStream(true).start();
+            String first = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")[0];
+            p.waitFor();
+            return first.trim();
+        } catch (IOException | InterruptedException e) {
+            return "iperf3 (version unknown)";
+        }
+    }
+
+    private static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+}
