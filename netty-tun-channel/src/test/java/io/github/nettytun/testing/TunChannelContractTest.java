@@ -423,6 +423,38 @@ public abstract class TunChannelContractTest {
         assertInstanceOf(UnsupportedOperationException.class, unsupported.cause());
     }
 
+    /**
+     * {@code SO_SNDBUF} maps to {@code TUNSETSNDBUF}, and a burst of writes in one flush arrives whole and in order.
+     * (A small send buffer does not make TUN writes return {@code EAGAIN} here: the kernel consumes each written
+     * packet within the {@code write} call, so the wait-for-{@code EPOLLOUT} path is not reached by this test.)
+     */
+    @Test
+    void sendBufferOptionIsAppliedAndABurstArrivesWholeAndInOrder() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options(ChannelOption.SO_SNDBUF, 4096));
+        configure(tun);
+        assertEquals(4096, tun.config().getSendBufferSize());
+        DatagramSocket socket = udpSocket(ns, LOCAL4, 5008);
+        socket.setReceiveBufferSize(4 << 20);
+
+        int count = 300;
+        List<ChannelFuture> writes = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            writes.add(tun.write(TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5008, pattern(1000, i))));
+        }
+        tun.flush();
+
+        for (int i = 0; i < count; i++) {
+            ChannelFuture f = writes.get(i).await();
+            assertTrue(f.isSuccess(), "write " + i + ": " + f.cause());
+        }
+        for (int i = 0; i < count; i++) {
+            assertArrayEquals(pattern(1000, i), data(receive(socket)), "datagram " + i);
+        }
+        tun.config().setSendBufferSize(1 << 20);
+        assertEquals(1 << 20, tun.config().getSendBufferSize());
+    }
+
     @Test
     void headerOnAChannelWithoutVnetHdrIsRefused() throws Exception {
         TestNetns ns = netns();

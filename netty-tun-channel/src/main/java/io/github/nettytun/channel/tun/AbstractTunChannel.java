@@ -5,6 +5,8 @@
  */
 package io.github.nettytun.channel.tun;
 
+import com.sun.jna.LastErrorException;
+import io.github.nettytun.channel.tun.internal.Ioctl;
 import io.github.nettytun.channel.tun.internal.LibC;
 import io.github.nettytun.channel.tun.internal.TunFile;
 import io.netty.buffer.ByteBuf;
@@ -126,6 +128,10 @@ public abstract class AbstractTunChannel extends AbstractChannel implements TunC
         TunFile.Attached attached = TunFile.attach(fd.intValue(), ((TunAddress) localAddress).ifName(),
                 vnet, config.getOffloads(), config.isMultiQueue());
         config.setAcceptedOffloads(attached.acceptedOffloads());
+        int sndbuf = config.getSendBufferSize();
+        if (sndbuf > 0) {
+            sendBufferSize(sndbuf);
+        }
         this.vnetHdr = vnet;
         this.readBufferSize = readBufferSize(vnet, attached.acceptedOffloads(), -1);
         this.local = new TunAddress(attached.name());
@@ -141,6 +147,24 @@ public abstract class AbstractTunChannel extends AbstractChannel implements TunC
             return header + MAX_PACKET_SIZE;
         }
         return header + (mtu > 0 ? mtu : device.mtu());
+    }
+
+    /** {@code TUNGETSNDBUF} on the bound file. */
+    int sendBufferSize() {
+        try {
+            return Ioctl.tunGetSndBuf(tunFd());
+        } catch (LastErrorException e) {
+            throw new ChannelException("TUNGETSNDBUF on " + this + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** {@code TUNSETSNDBUF} on the bound file. */
+    void sendBufferSize(int bytes) {
+        try {
+            Ioctl.tunSetSndBuf(tunFd(), bytes);
+        } catch (LastErrorException e) {
+            throw new ChannelException("TUNSETSNDBUF " + bytes + " on " + this + " failed: " + e.getMessage(), e);
+        }
     }
 
     /** Called by {@link TunDevice#mtu(int)}. */

@@ -11,6 +11,7 @@ import io.netty.channel.DefaultChannelConfig;
 import io.netty.channel.MessageSizeEstimator;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
+import io.netty.util.internal.ObjectUtil;
 
 import java.util.Map;
 
@@ -33,6 +34,7 @@ public class TunChannelConfig extends DefaultChannelConfig {
     private volatile int offloads = TunOffloads.DEFAULT;
     private volatile boolean multiQueue;
     private volatile int acceptedOffloads;
+    private volatile int sendBufferSize;
 
     public TunChannelConfig(AbstractTunChannel channel) {
         super(channel);
@@ -41,7 +43,7 @@ public class TunChannelConfig extends DefaultChannelConfig {
 
     @Override
     public Map<ChannelOption<?>, Object> getOptions() {
-        return getOptions(super.getOptions(), IFF_VNET_HDR, TUN_OFFLOADS, IFF_MULTI_QUEUE);
+        return getOptions(super.getOptions(), IFF_VNET_HDR, TUN_OFFLOADS, IFF_MULTI_QUEUE, ChannelOption.SO_SNDBUF);
     }
 
     @SuppressWarnings("unchecked")
@@ -56,6 +58,9 @@ public class TunChannelConfig extends DefaultChannelConfig {
         if (option == IFF_MULTI_QUEUE) {
             return (T) Boolean.valueOf(isMultiQueue());
         }
+        if (option == ChannelOption.SO_SNDBUF) {
+            return (T) Integer.valueOf(getSendBufferSize());
+        }
         return super.getOption(option);
     }
 
@@ -68,6 +73,8 @@ public class TunChannelConfig extends DefaultChannelConfig {
             setOffloads((Integer) value);
         } else if (option == IFF_MULTI_QUEUE) {
             setMultiQueue((Boolean) value);
+        } else if (option == ChannelOption.SO_SNDBUF) {
+            setSendBufferSize((Integer) value);
         } else {
             return super.setOption(option, value);
         }
@@ -107,6 +114,25 @@ public class TunChannelConfig extends DefaultChannelConfig {
     public TunChannelConfig setMultiQueue(boolean multiQueue) {
         checkNotBound(IFF_MULTI_QUEUE);
         this.multiQueue = multiQueue;
+        return this;
+    }
+
+    /**
+     * {@link ChannelOption#SO_SNDBUF} of a TUN file ({@code TUNGETSNDBUF}): how many bytes of written packets the
+     * kernel holds before a write returns {@code EAGAIN}, which makes the channel wait for {@code EPOLLOUT}.
+     * Unlimited ({@code Integer.MAX_VALUE}) unless set; 0 before bind means "not set".
+     */
+    public int getSendBufferSize() {
+        return channel.isOpen() && channel.localAddress() != null ? channel.sendBufferSize() : sendBufferSize;
+    }
+
+    /** See {@link #getSendBufferSize()}; applied at once on a bound channel ({@code TUNSETSNDBUF}), else at bind. */
+    public TunChannelConfig setSendBufferSize(int sendBufferSize) {
+        ObjectUtil.checkPositive(sendBufferSize, "sendBufferSize");
+        this.sendBufferSize = sendBufferSize;
+        if (channel.localAddress() != null) {
+            channel.sendBufferSize(sendBufferSize);
+        }
         return this;
     }
 

@@ -31,6 +31,8 @@ public final class Ioctl {
     static final long TUNGETIFF = 0x800454d2L;
     static final long TUNSETVNETHDRSZ = 0x400454d8L;
     static final long TUNGETVNETHDRSZ = 0x800454d7L;
+    static final long TUNGETSNDBUF = 0x800454d3L;
+    static final long TUNSETSNDBUF = 0x400454d4L;
 
     // linux/sockios.h
     static final long SIOCGIFFLAGS = 0x8913;
@@ -97,6 +99,20 @@ public final class Ioctl {
     public static int tunGetVnetHdrSize(int fd) {
         Memory out = new Memory(4);
         C.ioctl(fd, new NativeLong(TUNGETVNETHDRSZ), out);
+        return out.getInt(0);
+    }
+
+    /** {@code TUNSETSNDBUF}: how many bytes of written packets may be in flight in the kernel. */
+    public static void tunSetSndBuf(int fd, int bytes) {
+        Memory in = new Memory(4);
+        in.setInt(0, bytes);
+        C.ioctl(fd, new NativeLong(TUNSETSNDBUF), in);
+    }
+
+    /** {@code TUNGETSNDBUF}. */
+    public static int tunGetSndBuf(int fd) {
+        Memory out = new Memory(4);
+        C.ioctl(fd, new NativeLong(TUNGETSNDBUF), out);
         return out.getInt(0);
     }
 

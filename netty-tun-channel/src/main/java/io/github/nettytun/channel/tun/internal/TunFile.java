@@ -131,7 +131,7 @@ public final class TunFile {
         }
     }
 
-    private static IOException offloadRefused(String name, int offloads, LastErrorException e) {
+    static IOException offloadRefused(String name, int offloads, LastErrorException e) {
         return new IOException("the kernel refused offloads " + TunOffloads.toString(offloads) + " on " + name
                 + " (TUNSETOFFLOAD: " + e.getMessage() + "); ask for fewer with TunChannelOption.TUN_OFFLOADS"
                 + " or turn IFF_VNET_HDR off", e);

@@ -26,6 +26,13 @@ class TunFileTest {
         assertTrue(message.contains(advice), message);
     }
 
+    @org.junit.jupiter.api.Test
+    void refusedOffloadsAreNamedWithTheWayOut() {
+        String message = TunFile.offloadRefused("wg0", 0x07, new com.sun.jna.LastErrorException(22)).getMessage();
+        assertTrue(message.startsWith("the kernel refused offloads CSUM|TSO4|TSO6 on wg0 (TUNSETOFFLOAD: "), message);
+        assertTrue(message.contains("TunChannelOption.TUN_OFFLOADS") && message.contains("IFF_VNET_HDR off"), message);
+    }
+
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
             "1  | needs CAP_NET_ADMIN in its network namespace",
