@@ -456,10 +456,16 @@ public abstract class TunChannelContractTest {
     }
 
     @Test
-    void headerOnAChannelWithoutVnetHdrIsRefused() throws Exception {
+    void offloadHeaderOnAChannelWithoutVnetHdrIsRefusedButDataValidIsDropped() throws Exception {
         TestNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
         configure(tun);
+        DatagramSocket socket = udpSocket(ns, LOCAL4, 5002);
+        byte[] payload = pattern(50, 1);
+        tun.writeAndFlush(new TunPacket(TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, payload),
+                VirtioNetHeader.DATA_VALID)).sync();
+        assertArrayEquals(payload, data(receive(socket)));
+
         ChannelFuture f = tun.writeAndFlush(new TunPacket(
                 TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, pattern(10, 1)),
                 VirtioNetHeader.of(VirtioNetHeader.F_NEEDS_CSUM, 0, 0, 0, 20, 6))).await();

@@ -90,9 +90,10 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         final double gbitPerSecond;
         final double cpuSecondsPerGb;
         final double lostPercent;
+        final double allocatedBytesPerPacket;
 
         Run(String transport, String mode, String workload, double packetsPerSecond, double gbitPerSecond,
-            double cpuSecondsPerGb, double lostPercent) {
+            double cpuSecondsPerGb, double lostPercent, double allocatedBytesPerPacket) {
             this.transport = transport;
             this.mode = mode;
             this.workload = workload;
@@ -100,6 +101,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             this.gbitPerSecond = gbitPerSecond;
             this.cpuSecondsPerGb = cpuSecondsPerGb;
             this.lostPercent = lostPercent;
+            this.allocatedBytesPerPacket = allocatedBytesPerPacket;
         }
 
         String key() {
@@ -122,8 +124,9 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
                             Run run = setup.measure(workload, seconds);
                             runs.add(run);
                             System.out.printf(Locale.ROOT, "round %d %-8s %-8s %-8s %12.0f packets/s %7.3f Gbit/s "
-                                            + "%6.2f CPU-s/GB lost %.2f%%%n", round, transport, mode, workload,
-                                    run.packetsPerSecond, run.gbitPerSecond, run.cpuSecondsPerGb, run.lostPercent);
+                                            + "%6.2f CPU-s/GB lost %.2f%% %6.1f B/packet%n", round, transport, mode,
+                                    workload, run.packetsPerSecond, run.gbitPerSecond, run.cpuSecondsPerGb,
+                                    run.lostPercent, run.allocatedBytesPerPacket);
                         }
                     }
                 }
@@ -205,11 +208,15 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             }
             long packets0 = fromA.packets();
             long bytes0 = fromA.bytes();
+            long both0 = packets0 + fromB.packets();
+            long alloc0 = allocatedBytes();
             long cpu0 = processCpuNanos();
             long t0 = System.nanoTime();
             String json = a.exec(cmd.toArray(new String[0]));
             double elapsed = (System.nanoTime() - t0) / 1e9;
             long cpu = processCpuNanos() - cpu0;
+            long allocated = allocatedBytes() - alloc0;
+            long both = fromA.packets() + fromB.packets() - both0;
             long packets = fromA.packets() - packets0;
             long bytes = fromA.bytes() - bytes0;
             Map<String, Double> received = jsonObject(json, "sum_received");
@@ -218,7 +225,8 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             }
             double gbit = received.get("bits_per_second") / 1e9;
             double lost = received.getOrDefault("lost_percent", 0.0);
-            return new Run(transport, mode, workload, packets / elapsed, gbit, (cpu / 1e9) / (bytes / 1e9), lost);
+            return new Run(transport, mode, workload, packets / elapsed, gbit, (cpu / 1e9) / (bytes / 1e9), lost,
+                    (double) allocated / both);
         }
 
         @Override
@@ -273,6 +281,17 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         }
     }
 
+    /** Bytes allocated so far by the JVM's live threads (the event loops do nearly all of it here). */
+    private static long allocatedBytes() {
+        com.sun.management.ThreadMXBean threads =
+                (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (long bytes : threads.getThreadAllocatedBytes(threads.getAllThreadIds())) {
+            sum += Math.max(bytes, 0);
+        }
+        return sum;
+    }
+
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
@@ -314,6 +333,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         Map<String, Double> gbit = medians(runs, r -> r.gbitPerSecond);
         Map<String, Double> cpu = medians(runs, r -> r.cpuSecondsPerGb);
         Map<String, Double> lost = medians(runs, r -> r.lostPercent);
+        Map<String, Double> alloc = medians(runs, r -> r.allocatedBytesPerPacket);
         StringBuilder sb = new StringBuilder();
         sb.append("# TUN bridge benchmark\n\n");
         sb.append("Two namespaces joined by two TUN devices and two TunChannels in one JVM (").append(threads)
@@ -333,13 +353,14 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
                 .append(" --rounds ").append(rounds).append(" --threads ").append(threads).append("`\n\n");
         sb.append("TUN packets/s counts reads on the sending side's channel (each is also one write on the other):"
                 + " with offload a read is a super-packet. Gbit/s is iperf3's receiver goodput. CPU-s/GB is this"
-                + " JVM's CPU time per GB of IP packets bridged (iperf3's own CPU is not included).\n\n");
-        sb.append("| transport | mode | workload | TUN packets/s | Gbit/s | CPU-s/GB | UDP loss % |\n");
-        sb.append("|---|---|---|---:|---:|---:|---:|\n");
+                + " JVM's CPU time per GB of IP packets bridged (iperf3's own CPU is not included). B/packet is what"
+                + " the JVM allocated per packet read (both directions; each is also written once).\n\n");
+        sb.append("| transport | mode | workload | TUN packets/s | Gbit/s | CPU-s/GB | UDP loss % | B/packet |\n");
+        sb.append("|---|---|---|---:|---:|---:|---:|---:|\n");
         for (String key : pps.keySet()) {
             String[] p = key.split("/");
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f | %.3f | %.2f | %.1f |%n", p[0], p[1],
-                    p[2], pps.get(key), gbit.get(key), cpu.get(key), lost.get(key)));
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f | %.3f | %.2f | %.1f | %.1f |%n", p[0],
+                    p[1], p[2], pps.get(key), gbit.get(key), cpu.get(key), lost.get(key), alloc.get(key)));
         }
         if (modes.contains("plain") && modes.contains("offload")) {
             sb.append("\nRatios offload / plain (medians):\n\n| transport | workload | Gbit/s | CPU-s/GB |\n"

@@ -281,7 +281,9 @@ public abstract class AbstractTunChannel extends AbstractChannel implements TunC
      * @return {@code null} if the packet may be written, else why not
      */
     protected final String checkOutbound(ByteBuf content, VirtioNetHeader header) {
-        if (!vnetHdr && !header.equals(VirtioNetHeader.NONE)) {
+        // Without IFF_VNET_HDR the header is dropped: fine for DATA_VALID (the kernel verifies the checksum
+        // again), not for a checksum to complete or a super-packet to segment.
+        if (!vnetHdr && (header.needsCsum() || header.isGso())) {
             return "IFF_VNET_HDR is off on " + local + ", so a packet with " + header + " cannot be written";
         }
         int length = content.readableBytes();

@@ -28,8 +28,9 @@ import io.netty.channel.Channel;
  * Reads deliver up to {@code maxMessagesPerRead} packets per wake-up, then one {@code channelReadComplete}:
  * that is the batch boundary for coalescing handlers. A write the kernel rejects fails only its own promise,
  * with the packet's length and header in the message; the channel stays open. Without
- * {@link TunChannelOption#IFF_VNET_HDR} a packet with a header other than {@link VirtioNetHeader#NONE} is
- * rejected.
+ * {@link TunChannelOption#IFF_VNET_HDR} a packet whose header asks for checksum completion or segmentation is
+ * rejected; other headers ({@link VirtioNetHeader#DATA_VALID}) are dropped, so packets read from an offload
+ * channel can be written to a plain one.
  */
 public interface TunChannel extends Channel {
 
