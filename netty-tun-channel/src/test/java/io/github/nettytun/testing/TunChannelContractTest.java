@@ -489,7 +489,7 @@ public abstract class TunChannelContractTest {
         TestNetns ns = netns();
         PacketCollector all = new PacketCollector(ip -> true);
         TunChannel tun = bind(ns, "ntt0", all, options(ChannelOption.AUTO_READ, false,
-                ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1)));
+                ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1)));
         configure(tun);
         DatagramSocket socket = udpSocket(ns, LOCAL4, 0);
         for (int i = 0; i < 3; i++) {

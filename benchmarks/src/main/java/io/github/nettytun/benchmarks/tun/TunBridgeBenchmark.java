@@ -230,17 +230,17 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         }
 
         @Override
-        public void close() throws Exception {
+        public void close() {
             try {
                 if (tunA != null) {
-                    tunA.close().sync();
+                    tunA.close().syncUninterruptibly();
                 }
                 if (tunB != null) {
-                    tunB.close().sync();
+                    tunB.close().syncUninterruptibly();
                 }
             } finally {
                 closeQuietly(a, b);
-                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+                group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             }
         }
     }

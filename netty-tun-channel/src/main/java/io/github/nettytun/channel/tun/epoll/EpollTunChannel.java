@@ -26,6 +26,7 @@ import io.netty.channel.epoll.EpollIoHandle;
 import io.netty.channel.epoll.EpollIoOps;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.channel.unix.IovArray;
+import io.netty.channel.unix.Limits;
 import io.netty.util.UncheckedBooleanSupplier;
 
 import java.io.IOException;
@@ -54,7 +55,7 @@ import java.nio.ByteBuffer;
 public final class EpollTunChannel extends AbstractTunChannel {
 
     private final TunChannelConfig config = new TunChannelConfig(this);
-    private final IovArray iov = new IovArray();
+    private final IovArray iov = new IovArray(Limits.IOV_MAX);
     /** Native memory for the virtio header of the packet being written. */
     private final ByteBuf headerBuf = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(VirtioNetHeader.SIZE));
     private final Runnable flushTask = () -> ((EpollTunUnsafe) unsafe()).flushNow();
