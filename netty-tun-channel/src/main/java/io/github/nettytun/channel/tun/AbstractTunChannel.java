@@ -16,6 +16,8 @@ import io.netty.channel.ChannelMetadata;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.ImmediateEventExecutor;
 import io.netty.util.internal.StringUtil;
 
 import java.io.IOException;
@@ -167,9 +169,21 @@ public abstract class AbstractTunChannel extends AbstractChannel implements TunC
         }
     }
 
-    /** Called by {@link TunDevice#mtu(int)}. */
-    void mtuChanged(int mtu) {
+    /**
+     * Called by {@link TunDevice#mtu(int)}; the future completes once reads in flight use the new size.
+     */
+    Future<?> mtuChanged(int mtu) {
         readBufferSize = readBufferSize(vnetHdr, config().getAcceptedOffloads(), mtu);
+        return readBufferSizeChanged();
+    }
+
+    /**
+     * The read buffer size changed. A transport that keeps reads in flight resizes them here (their buffers were
+     * sized when they were submitted) and completes the future once none smaller than {@link #readBufferSize()}
+     * is left, so that no later packet can be truncated by an old buffer. Called on any thread.
+     */
+    protected Future<?> readBufferSizeChanged() {
+        return ImmediateEventExecutor.INSTANCE.newSucceededFuture(null);
     }
 
     /** Whether packets carry a virtio-net header (fixed at bind). */
@@ -238,16 +252,18 @@ public abstract class AbstractTunChannel extends AbstractChannel implements TunC
             int declared = ipPacketLength(buf, header, bytesRead - header);
             if (declared > bytesRead - header) {
                 buf.release();
-                int size = readBufferSize;
+                int size = buf.capacity();
                 try {
                     readBufferSize = readBufferSize(vnetHdr, config().getAcceptedOffloads(), -1);
                 } catch (RuntimeException e) {
                     readBufferSize = header + MAX_PACKET_SIZE;
                 }
-                pipeline().fireExceptionCaught(new IOException("dropped a truncated packet from " + local
+                IOException report = new IOException("dropped a truncated packet from " + local
                         + ": its IP header says " + declared + " bytes but the read buffer held "
                         + (size - header) + " (was the MTU raised outside TunDevice.mtu()?); reading with "
-                        + (readBufferSize - header) + "-byte buffers from now on"));
+                        + (readBufferSize - header) + "-byte buffers from now on");
+                // Reported once every read in flight has the new size: a packet sent after the report is whole.
+                readBufferSizeChanged().addListener(f -> pipeline().fireExceptionCaught(report));
                 return null;
             }
         }

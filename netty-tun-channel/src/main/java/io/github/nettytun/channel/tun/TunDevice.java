@@ -10,10 +10,12 @@ import io.github.nettytun.channel.tun.internal.Ioctl;
 import io.github.nettytun.channel.tun.internal.LibC;
 import io.github.nettytun.channel.tun.internal.Rtnetlink;
 import io.netty.channel.ChannelException;
+import io.netty.util.concurrent.Future;
 import io.netty.util.internal.ObjectUtil;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Interface control of the device a {@link TunChannel} is bound to: MTU, addresses, up/down. Calls are
@@ -25,6 +27,9 @@ import java.net.InetAddress;
  * kernel's reason.
  */
 public final class TunDevice {
+
+    /** Bound on waiting for in-flight reads to be resized; they normally take microseconds. */
+    private static final int RESIZE_WAIT_SECONDS = 10;
 
     private final AbstractTunChannel channel;
 
@@ -54,7 +59,8 @@ public final class TunDevice {
 
     /**
      * Sets the MTU (68..65535 for TUN). Without offload the channel's read buffers follow it, so that no
-     * packet is truncated.
+     * packet is truncated: called outside the channel's event loop, this returns once reads already in flight
+     * have been resized too (on the event loop that happens right after it returns).
      */
     public TunDevice mtu(int mtu) {
         ObjectUtil.checkInRange(mtu, 68, 65535, "mtu");
@@ -62,7 +68,10 @@ public final class TunDevice {
             Ioctl.ifSetMtu(sock, name, mtu);
             return null;
         });
-        channel.mtuChanged(mtu);
+        Future<?> resized = channel.mtuChanged(mtu);
+        if (!channel.isRegistered() || !channel.eventLoop().inEventLoop()) {
+            resized.awaitUninterruptibly(RESIZE_WAIT_SECONDS, TimeUnit.SECONDS);
+        }
         return this;
     }
 

@@ -1,0 +1,34 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.channel.tun.uring;
+
+import io.netty.channel.ChannelOption;
+
+/**
+ * Options of an {@link IoUringTunChannel}, beyond those of {@link io.github.nettytun.channel.tun.TunChannelOption}.
+ * They take effect when the channel binds.
+ */
+public final class IoUringTunChannelOption<T> extends ChannelOption<T> {
+
+    /**
+     * How many {@code IORING_OP_READ}s the channel keeps submitted, each with its own buffer; each completes with
+     * one packet. More lets one {@code io_uring_enter} collect more packets; each costs one read buffer. Default 16.
+     */
+    public static final ChannelOption<Integer> READS_IN_FLIGHT =
+            valueOf(IoUringTunChannelOption.class, "READS_IN_FLIGHT");
+
+    /**
+     * How many {@code IORING_OP_WRITEV}s may be submitted and not yet completed; a flush of more packets submits the
+     * rest as these complete. Default 64.
+     */
+    public static final ChannelOption<Integer> WRITES_IN_FLIGHT =
+            valueOf(IoUringTunChannelOption.class, "WRITES_IN_FLIGHT");
+
+    @SuppressWarnings({"unused", "deprecation"})
+    private IoUringTunChannelOption() {
+        super(null);
+    }
+}
