@@ -18,5 +18,9 @@ fi
 
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
 jdk=$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
+out=(--out "benchmarks/results/tun-bridge-jdk$jdk.md")
+for arg in "$@"; do
+    case "$arg" in --out|--out=*) out=() ;; esac
+done
 exec "$java" --enable-native-access=ALL-UNNAMED -cp benchmarks/target/benchmarks.jar \
-    io.github.nettytun.benchmarks.tun.TunBridgeBenchmark --out "benchmarks/results/tun-bridge-jdk$jdk.md" "$@"
+    io.github.nettytun.benchmarks.tun.TunBridgeBenchmark "${out[@]}" "$@"

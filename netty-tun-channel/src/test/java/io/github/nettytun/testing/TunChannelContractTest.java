@@ -150,8 +150,14 @@ public abstract class TunChannelContractTest {
     @SuppressWarnings("unchecked")
     private Bootstrap newBootstrap(ChannelHandler handler, Map<ChannelOption<?>, Object> options) {
         Bootstrap b = new Bootstrap().group(group).channel(transport().channelClass()).handler(handler);
+        transport().channelOptions().forEach((option, value) -> b.option((ChannelOption<Object>) option, value));
         options.forEach((option, value) -> b.option((ChannelOption<Object>) option, value));
         return b;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void setOption(TunChannel tun, ChannelOption<?> option, Object value) {
+        tun.config().setOption((ChannelOption<Object>) option, value);
     }
 
     /** The channel's device gets 10.77.0.1/24 and fd77::1/64 and goes up; .2 of each lies beyond it. */
@@ -273,6 +279,7 @@ public abstract class TunChannelContractTest {
         TestNetns ns = netns();
         long filesBefore = openTunFiles();
         TunChannel tun = ns.call(() -> transport().channelClass().getConstructor().newInstance());
+        transport().channelOptions().forEach((option, value) -> setOption(tun, option, value));
         closeLater(() -> tun.unsafe().closeForcibly()); // never registered: no event loop to close on
         assertEquals(filesBefore + 1, openTunFiles());
 

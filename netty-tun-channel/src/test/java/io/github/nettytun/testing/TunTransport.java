@@ -6,7 +6,10 @@
 package io.github.nettytun.testing;
 
 import io.github.nettytun.channel.tun.TunChannel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
+
+import java.util.Map;
 
 /**
  * One transport under test: how to build its event loops and which channel class to bootstrap. Each
@@ -23,4 +26,9 @@ public interface TunTransport {
     IoHandlerFactory ioHandlerFactory();
 
     Class<? extends TunChannel> channelClass();
+
+    /** Options every channel of this permutation gets (a transport's own modes). */
+    default Map<ChannelOption<?>, Object> channelOptions() {
+        return Map.of();
+    }
 }

@@ -10,6 +10,8 @@ import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.TunChannelOption;
 import io.github.nettytun.channel.tun.TunOffloads;
 import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
+import io.github.nettytun.channel.tun.uring.IoUringTunChannel;
+import io.github.nettytun.channel.tun.uring.IoUringTunChannelOption;
 import io.github.nettytun.testing.TestNetns;
 import io.github.nettytun.testing.TunBridge;
 import io.netty.bootstrap.Bootstrap;
@@ -17,6 +19,7 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.util.Version;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -59,7 +62,9 @@ import java.util.regex.Pattern;
         description = "Packets/s, Gbit/s and CPU per GB through two TUN channels bridging two namespaces.")
 public final class TunBridgeBenchmark implements Callable<Integer> {
 
-    @Option(names = "--transports", split = ",", defaultValue = "epoll", description = "Transports: epoll.")
+    @Option(names = "--transports", split = ",", defaultValue = "epoll,io_uring,io_uring-reads",
+            description = "Transports: epoll, io_uring (poll first, the default mode), io_uring-reads (POLL_FIRST off:"
+                    + " READS_IN_FLIGHT reads wait on the device).")
     List<String> transports;
 
     @Option(names = "--modes", split = ",", defaultValue = "plain,offload",
@@ -91,9 +96,10 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         final double cpuSecondsPerGb;
         final double lostPercent;
         final double allocatedBytesPerPacket;
+        final int ioWorkers;
 
         Run(String transport, String mode, String workload, double packetsPerSecond, double gbitPerSecond,
-            double cpuSecondsPerGb, double lostPercent, double allocatedBytesPerPacket) {
+            double cpuSecondsPerGb, double lostPercent, double allocatedBytesPerPacket, int ioWorkers) {
             this.transport = transport;
             this.mode = mode;
             this.workload = workload;
@@ -102,6 +108,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             this.cpuSecondsPerGb = cpuSecondsPerGb;
             this.lostPercent = lostPercent;
             this.allocatedBytesPerPacket = allocatedBytesPerPacket;
+            this.ioWorkers = ioWorkers;
         }
 
         String key() {
@@ -124,9 +131,9 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
                             Run run = setup.measure(workload, seconds);
                             runs.add(run);
                             System.out.printf(Locale.ROOT, "round %d %-8s %-8s %-8s %12.0f packets/s %7.3f Gbit/s "
-                                            + "%6.2f CPU-s/GB lost %.2f%% %6.1f B/packet%n", round, transport, mode,
-                                    workload, run.packetsPerSecond, run.gbitPerSecond, run.cpuSecondsPerGb,
-                                    run.lostPercent, run.allocatedBytesPerPacket);
+                                            + "%6.2f CPU-s/GB lost %.2f%% %6.1f B/packet iou-wrk %d%n", round, transport,
+                                    mode, workload, run.packetsPerSecond, run.gbitPerSecond, run.cpuSecondsPerGb,
+                                    run.lostPercent, run.allocatedBytesPerPacket, run.ioWorkers);
                         }
                     }
                 }
@@ -191,6 +198,9 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             Bootstrap bootstrap = new Bootstrap().group(group).channel(channelClass(transport))
                     .option(TunChannelOption.IFF_VNET_HDR, offload)
                     .handler(bridge);
+            if (transport.startsWith("io_uring")) {
+                bootstrap.option(IoUringTunChannelOption.POLL_FIRST, !"io_uring-reads".equals(transport));
+            }
             TunChannel tun = ns.call(() -> (TunChannel) bootstrap.bind(new TunAddress(name)).sync().channel());
             if (offload && (tun.config().getAcceptedOffloads() & TunOffloads.REQUIRED) != TunOffloads.REQUIRED) {
                 throw new IllegalStateException("offload mode without TSO: " + tun.config().getAcceptedOffloads());
@@ -212,7 +222,13 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             long alloc0 = allocatedBytes();
             long cpu0 = processCpuNanos();
             long t0 = System.nanoTime();
-            String json = a.exec(cmd.toArray(new String[0]));
+            IoWorkerSampler workers = new IoWorkerSampler();
+            String json;
+            try {
+                json = a.exec(cmd.toArray(new String[0]));
+            } finally {
+                workers.stop();
+            }
             double elapsed = (System.nanoTime() - t0) / 1e9;
             long cpu = processCpuNanos() - cpu0;
             long allocated = allocatedBytes() - alloc0;
@@ -226,7 +242,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             double gbit = received.get("bits_per_second") / 1e9;
             double lost = received.getOrDefault("lost_percent", 0.0);
             return new Run(transport, mode, workload, packets / elapsed, gbit, (cpu / 1e9) / (bytes / 1e9), lost,
-                    (double) allocated / both);
+                    (double) allocated / both, workers.max());
         }
 
         @Override
@@ -246,17 +262,74 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
     }
 
     static IoHandlerFactory ioHandlerFactory(String transport) {
-        if ("epoll".equals(transport)) {
-            return EpollIoHandler.newFactory();
+        switch (transport) {
+            case "epoll": return EpollIoHandler.newFactory();
+            case "io_uring":
+            case "io_uring-reads": return IoUringIoHandler.newFactory();
+            default: throw new IllegalArgumentException("unknown transport " + transport);
         }
-        throw new IllegalArgumentException("unknown transport " + transport);
     }
 
     static Class<? extends TunChannel> channelClass(String transport) {
-        if ("epoll".equals(transport)) {
-            return EpollTunChannel.class;
+        switch (transport) {
+            case "epoll": return EpollTunChannel.class;
+            case "io_uring":
+            case "io_uring-reads": return IoUringTunChannel.class;
+            default: throw new IllegalArgumentException("unknown transport " + transport);
         }
-        throw new IllegalArgumentException("unknown transport " + transport);
+    }
+
+    /**
+     * Counts this process's io_uring worker threads ({@code iou-wrk-*} in {@code /proc/self/task/}) every 50 ms
+     * while a run goes on: they appear if the kernel hands requests to io-wq instead of completing them inline or
+     * through its internal poll.
+     */
+    private static final class IoWorkerSampler {
+        private final Thread thread;
+        private volatile boolean running = true;
+        private volatile int max;
+
+        IoWorkerSampler() {
+            thread = new Thread(() -> {
+                while (running) {
+                    max = Math.max(max, count());
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "io-worker-sampler");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private static int count() {
+            int n = 0;
+            try (java.util.stream.Stream<Path> tasks = Files.list(Paths.get("/proc/self/task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    try {
+                        if (Files.readString(task.resolve("comm")).startsWith("iou-wrk")) {
+                            n++;
+                        }
+                    } catch (IOException gone) {
+                        // the thread ended while we looked
+                    }
+                }
+            } catch (IOException e) {
+                return n;
+            }
+            return n;
+        }
+
+        void stop() throws InterruptedException {
+            running = false;
+            thread.join();
+        }
+
+        int max() {
+            return max;
+        }
     }
 
     private static void waitForServer(TestNetns ns, Process server) throws Exception {
@@ -334,6 +407,10 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         Map<String, Double> cpu = medians(runs, r -> r.cpuSecondsPerGb);
         Map<String, Double> lost = medians(runs, r -> r.lostPercent);
         Map<String, Double> alloc = medians(runs, r -> r.allocatedBytesPerPacket);
+        Map<String, Double> workers = new LinkedHashMap<>();
+        for (Run r : runs) {
+            workers.merge(r.key(), (double) r.ioWorkers, Math::max);
+        }
         StringBuilder sb = new StringBuilder();
         sb.append("# TUN bridge benchmark\n\n");
         sb.append("Two namespaces joined by two TUN devices and two TunChannels in one JVM (").append(threads)
@@ -354,13 +431,33 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         sb.append("TUN packets/s counts reads on the sending side's channel (each is also one write on the other):"
                 + " with offload a read is a super-packet. Gbit/s is iperf3's receiver goodput. CPU-s/GB is this"
                 + " JVM's CPU time per GB of IP packets bridged (iperf3's own CPU is not included). B/packet is what"
-                + " the JVM allocated per packet read (both directions; each is also written once).\n\n");
-        sb.append("| transport | mode | workload | TUN packets/s | Gbit/s | CPU-s/GB | UDP loss % | B/packet |\n");
-        sb.append("|---|---|---|---:|---:|---:|---:|---:|\n");
+                + " the JVM allocated per packet read (both directions; each is also written once). iou-wrk is the"
+                + " most io_uring worker threads seen in this process during any of the runs.\n\n");
+        sb.append("| transport | mode | workload | TUN packets/s | Gbit/s | CPU-s/GB | UDP loss % | B/packet |"
+                + " iou-wrk |\n");
+        sb.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
         for (String key : pps.keySet()) {
             String[] p = key.split("/");
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f | %.3f | %.2f | %.1f | %.1f |%n", p[0],
-                    p[1], p[2], pps.get(key), gbit.get(key), cpu.get(key), lost.get(key), alloc.get(key)));
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f | %.3f | %.2f | %.1f | %.1f | %.0f |%n",
+                    p[0], p[1], p[2], pps.get(key), gbit.get(key), cpu.get(key), lost.get(key), alloc.get(key),
+                    workers.get(key)));
+        }
+        if (transports.contains("epoll") && transports.size() > 1) {
+            sb.append("\nRatios to epoll (medians; CPU-s/GB below 1 means less CPU than epoll):\n\n"
+                    + "| transport | mode | workload | packets/s | Gbit/s | CPU-s/GB |\n|---|---|---|---:|---:|---:|\n");
+            for (String t : transports) {
+                if ("epoll".equals(t)) {
+                    continue;
+                }
+                for (String m : modes) {
+                    for (String w : workloads) {
+                        String u = t + '/' + m + '/' + w;
+                        String e = "epoll/" + m + '/' + w;
+                        sb.append(String.format(Locale.ROOT, "| %s / epoll | %s | %s | %.2f | %.2f | %.2f |%n", t, m,
+                                w, pps.get(u) / pps.get(e), gbit.get(u) / gbit.get(e), cpu.get(u) / cpu.get(e)));
+                    }
+                }
+            }
         }
         if (modes.contains("plain") && modes.contains("offload")) {
             sb.append("\nRatios offload / plain (medians):\n\n| transport | workload | Gbit/s | CPU-s/GB |\n"

@@ -18,12 +18,12 @@ import io.netty.channel.IoEvent;
 import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
-import io.netty.channel.unix.Buffer;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.IovArray;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoEvent;
 import io.netty.channel.uring.IoUringIoHandle;
+import io.netty.channel.uring.IoUringIoOps;
 import io.netty.util.UncheckedBooleanSupplier;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
@@ -32,7 +32,6 @@ import io.netty.util.concurrent.PromiseNotifier;
 
 import java.io.IOException;
 import java.net.SocketAddress;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.util.ArrayList;
 import java.util.List;
@@ -74,6 +73,10 @@ public final class IoUringTunChannel extends AbstractTunChannel {
     private static final int WRITE_SLOT_BYTES = WRITE_HEADER_BYTES + IOVECS_PER_WRITE * IovArray.IOV_SIZE;
     /** {@code -EBADFD}: the TUN file lost its device (deleted under the channel). */
     private static final int EBADFD_NEGATIVE = -77;
+    /** WRITEVs of up to this many iovecs are built once per slot; larger ones are built per write. */
+    private static final int WRITE_OPS_CACHED = 8;
+    /** The smallest batch of non-blocking reads in poll-first mode. */
+    private static final int MIN_BATCH = 2;
     /** Netty's {@code IoRegistration.submit} returns this when the registration is no longer valid. */
     private static final long INVALID_ID = 0;
 
@@ -84,6 +87,9 @@ public final class IoUringTunChannel extends AbstractTunChannel {
 
     // Read slots, sized at bind. State changes only on the event loop.
     private ByteBuf[] readBufs;
+    private ByteBuf readIovMemory;     // one iovec per read slot
+    private IovArray[] readIovs;
+    private IoUringIoOps[] readOps;    // one READV per slot, submitted again and again (no allocation per read)
     private long[] readIds;
     private int[] readResults;
     private byte[] readStates;
@@ -97,9 +103,21 @@ public final class IoUringTunChannel extends AbstractTunChannel {
     private int staleReads;
     private final List<Promise<Void>> resizeWaiters = new ArrayList<>(1);
 
+    // Poll-first mode (IoUringTunChannelOption.POLL_FIRST), fixed at bind.
+    private boolean pollFirst;
+    private long pollId;
+    private boolean pollArmed;      // submitted, and its last completion (without IORING_CQE_F_MORE) not yet in
+    private boolean readable;       // the poll said so, or the last batch came back full
+    private int batchOutstanding;   // reads of the current batch not yet completed
+    private int batchFilled;
+    private boolean batchDrained;   // a read of the current batch found the device empty
+    private int batchSize = MIN_BATCH;
+
     // Write slots, sized at bind: a ring in submission order.
     private ByteBuf writeMemory;
     private IovArray[] writeIovs;
+    private IoUringIoOps[][] writeOps; // per slot, one WRITEV per iovec count below WRITE_OPS_CACHED
+    private IoUringIoOps pollOp;
     private long[] writeIds;
     private int[] writeResults;
     private IOException[] writeErrors;
@@ -142,9 +160,9 @@ public final class IoUringTunChannel extends AbstractTunChannel {
 
     @Override
     protected void doRegister(ChannelPromise promise) {
-        if (armedReads != 0 || writesInFlight != 0) {
-            promise.setFailure(new IllegalStateException(armedReads + " reads and " + writesInFlight
-                    + " writes of the previous registration are still in flight"));
+        if (opsInFlight()) {
+            promise.setFailure(new IllegalStateException(armedReads + " reads, " + writesInFlight
+                    + " writes and " + (pollArmed ? 1 : 0) + " polls of the previous registration are still in flight"));
             return;
         }
         ((IoEventLoop) eventLoop()).register((IoUringTunUnsafe) unsafe()).addListener(f -> {
@@ -160,8 +178,19 @@ public final class IoUringTunChannel extends AbstractTunChannel {
     @Override
     protected void doBind(SocketAddress localAddress) throws Exception {
         super.doBind(localAddress);
+        pollFirst = config.isPollFirst();
         int reads = config.getReadsInFlight();
+        int fd = this.fd.intValue();
         readBufs = new ByteBuf[reads];
+        readIovMemory = Unpooled.directBuffer(reads * IovArray.IOV_SIZE, reads * IovArray.IOV_SIZE);
+        readIovs = new IovArray[reads];
+        readOps = new IoUringIoOps[reads];
+        int rwFlags = pollFirst ? IoUringOps.RWF_NOWAIT : 0;
+        for (int i = 0; i < reads; i++) {
+            readIovs[i] = new IovArray(readIovMemory.slice(i * IovArray.IOV_SIZE, IovArray.IOV_SIZE).clear());
+            readOps[i] = IoUringOps.readv(fd, readIovs[i].memoryAddress(0), 1, rwFlags, (short) i);
+        }
+        pollOp = IoUringOps.pollInMultishot(fd);
         readIds = new long[reads];
         readResults = new int[reads];
         readStates = new byte[reads];
@@ -174,6 +203,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
             int iovOffset = i * WRITE_SLOT_BYTES + WRITE_HEADER_BYTES;
             writeIovs[i] = new IovArray(writeMemory.slice(iovOffset, IOVECS_PER_WRITE * IovArray.IOV_SIZE).clear());
         }
+        writeOps = new IoUringIoOps[writes][WRITE_OPS_CACHED];
         writeIds = new long[writes];
         writeResults = new int[writes];
         writeErrors = new IOException[writes];
@@ -187,7 +217,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
         if (filledCount > 0) {
             scheduleDeliver();
         } else {
-            armReads();
+            scheduleReads();
         }
     }
 
@@ -224,7 +254,16 @@ public final class IoUringTunChannel extends AbstractTunChannel {
                 filledCount = 0;
             }
             releaseWriteMemoryIfIdle();
+            releaseReadMemoryIfIdle();
             completeResizeWaiters();
+        }
+    }
+
+    /** Frees the read slots' iovecs once the channel is closed and no read is in the kernel. */
+    private void releaseReadMemoryIfIdle() {
+        if (readIovMemory != null && armedReads == 0 && !isOpen()) {
+            readIovMemory.release();
+            readIovMemory = null;
         }
     }
 
@@ -239,38 +278,64 @@ public final class IoUringTunChannel extends AbstractTunChannel {
         }
     }
 
-    /** Submits a READ for every free slot, when reading is wanted. */
-    private void armReads() {
+    private boolean opsInFlight() {
+        return armedReads != 0 || writesInFlight != 0 || pollArmed;
+    }
+
+    /**
+     * When reading is wanted: submits a READ for every free slot, or in poll-first mode arms the poll and starts a
+     * batch of non-blocking reads if the device is readable.
+     */
+    private void scheduleReads() {
         IoRegistration registration = this.registration;
         if (closing || registration == null || readBufs == null || !isActive()
                 || !config.isAutoRead() && !readPending) {
             return;
         }
+        if (!pollFirst) {
+            submitReads(registration, readStates.length);
+            return;
+        }
+        if (!pollArmed) {
+            long id = registration.submit(pollOp);
+            if (id != INVALID_ID) {
+                pollId = id;
+                pollArmed = true;
+            }
+        }
+        if (readable && batchOutstanding == 0) {
+            batchFilled = 0;
+            batchDrained = false;
+            batchOutstanding = submitReads(registration, batchSize);
+            // With every slot holding an undelivered packet nothing was submitted: stay readable for later.
+            readable = batchOutstanding == 0;
+        }
+    }
+
+    /** Submits up to {@code count} READVs into free slots; returns how many. */
+    private int submitReads(IoRegistration registration, int count) {
         int size = readBufferSize();
-        int fd = this.fd.intValue();
-        for (int slot = 0; slot < readStates.length; slot++) {
+        int submitted = 0;
+        for (int slot = 0; slot < readStates.length && submitted < count; slot++) {
             if (readStates[slot] != READ_FREE) {
                 continue;
             }
             ByteBuf buf = config.getAllocator().directBuffer(size, size);
-            long id = registration.submit(IoUringOps.read(fd, address(buf), size, (short) slot));
+            IovArray iov = readIovs[slot];
+            iov.clear();
+            iov.add(buf, 0, size);
+            long id = registration.submit(readOps[slot]);
             if (id == INVALID_ID) {
                 buf.release();
-                return;
+                break;
             }
             readBufs[slot] = buf;
             readIds[slot] = id;
             readStates[slot] = READ_ARMED;
             armedReads++;
+            submitted++;
         }
-    }
-
-    private static long address(ByteBuf buf) {
-        if (buf.hasMemoryAddress()) {
-            return buf.memoryAddress();
-        }
-        ByteBuffer nio = buf.internalNioBuffer(0, buf.capacity());
-        return Buffer.memoryAddress(nio) + nio.position();
+        return submitted;
     }
 
     private void scheduleDeliver() {
@@ -385,8 +450,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
             }
             iov.add(joined, 0, joined.readableBytes());
         }
-        long id = registration.submit(IoUringOps.writev(fd.intValue(), iov.memoryAddress(0), iov.count(),
-                (short) slot));
+        long id = registration.submit(writeOp(slot, iov));
         if (id == INVALID_ID) {
             releaseJoined(slot);
             writeErrors[slot] = writeError(content, header, "the channel was deregistered", null);
@@ -396,6 +460,20 @@ public final class IoUringTunChannel extends AbstractTunChannel {
         writeIds[slot] = id;
         writeStates[slot] = WRITE_IN_FLIGHT;
         writesInFlight++;
+    }
+
+    /** The WRITEV for a slot's iovecs: built once per slot and count for the usual small counts. */
+    private IoUringIoOps writeOp(int slot, IovArray iov) {
+        int count = iov.count();
+        if (count >= WRITE_OPS_CACHED) {
+            return IoUringOps.writev(fd.intValue(), iov.memoryAddress(0), count, (short) slot);
+        }
+        IoUringIoOps op = writeOps[slot][count];
+        if (op == null) {
+            op = IoUringOps.writev(fd.intValue(), iov.memoryAddress(0), count, (short) slot);
+            writeOps[slot][count] = op;
+        }
+        return op;
     }
 
     private void releaseJoined(int slot) {
@@ -433,6 +511,9 @@ public final class IoUringTunChannel extends AbstractTunChannel {
     }
 
     private void cancelInFlight(IoRegistration registration) {
+        if (pollArmed) {
+            registration.submit(IoUringOps.cancel(pollId));
+        }
         if (readStates != null) {
             for (int slot = 0; slot < readStates.length; slot++) {
                 if (readStates[slot] == READ_ARMED) {
@@ -457,8 +538,11 @@ public final class IoUringTunChannel extends AbstractTunChannel {
             IoUringIoEvent completion = (IoUringIoEvent) event;
             int slot = completion.data() & 0xffff;
             switch (completion.opcode()) {
-                case IoUringOps.IORING_OP_READ:
+                case IoUringOps.IORING_OP_READV:
                     readComplete(slot, completion.res());
+                    break;
+                case IoUringOps.IORING_OP_POLL_ADD:
+                    pollComplete(completion.res(), completion.flags());
                     break;
                 case IoUringOps.IORING_OP_WRITEV:
                     writeComplete(slot, completion.res());
@@ -466,9 +550,19 @@ public final class IoUringTunChannel extends AbstractTunChannel {
                 default:
                     break; // IORING_OP_ASYNC_CANCEL: the cancelled operation reports on its own
             }
-            if (delayedClose != null && armedReads == 0 && writesInFlight == 0) {
+            if (delayedClose != null && !opsInFlight()) {
                 closeNow();
             }
+        }
+
+        private void pollComplete(int res, int flags) {
+            if ((flags & IoUringOps.IORING_CQE_F_MORE) == 0) {
+                pollArmed = false;
+            }
+            if (res > 0 && (res & IoUringOps.POLLIN) != 0) {
+                readable = true;
+            }
+            scheduleReads(); // starts a batch if none is out, re-arms the poll if it ended
         }
 
         private void readComplete(int slot, int res) {
@@ -479,20 +573,34 @@ public final class IoUringTunChannel extends AbstractTunChannel {
                     completeResizeWaiters();
                 }
             }
+            boolean batchDone = pollFirst && --batchOutstanding == 0;
             if (res > 0 && !closing) {
                 readStates[slot] = READ_FILLED;
                 readResults[slot] = res;
                 filled[(filledHead + filledCount) % filled.length] = slot;
                 filledCount++;
-                scheduleDeliver();
+                batchFilled++;
+                if (!pollFirst) {
+                    scheduleDeliver();
+                } else if (batchDone) {
+                    batchComplete();
+                }
                 return;
             }
             readBufs[slot].release();
             readBufs[slot] = null;
             readStates[slot] = READ_FREE;
+            releaseReadMemoryIfIdle(); // closed forcibly while this read was in flight
             if (closing || res == IoUringOps.ECANCELED_NEGATIVE || res == IoUringOps.EAGAIN_NEGATIVE
                     || res == IoUringOps.EINTR_NEGATIVE) {
-                armReads();
+                if (res == IoUringOps.EAGAIN_NEGATIVE) {
+                    batchDrained = true;
+                }
+                if (batchDone) {
+                    batchComplete();
+                } else if (!pollFirst) {
+                    scheduleReads();
+                }
                 return;
             }
             // Every other read error of a TUN file is final.
@@ -509,11 +617,32 @@ public final class IoUringTunChannel extends AbstractTunChannel {
             close(voidPromise());
         }
 
-        /** Delivers the filled slots as one read batch; runs as a task after the loop's completions. */
+        /**
+         * The last read of a poll-first batch completed: deliver what it found. A batch that came back full
+         * means more may be queued (the next starts at once, twice as large); otherwise the poll says when.
+         */
+        private void batchComplete() {
+            if (batchDrained) {
+                batchSize = Math.max(MIN_BATCH, batchFilled + 1);
+            } else {
+                readable = true;
+                batchSize = Math.min(batchSize * 2, readStates.length);
+            }
+            if (filledCount > 0) {
+                deliver();
+            } else {
+                scheduleReads();
+            }
+        }
+
+        /**
+         * Delivers the filled slots as one read batch: at the end of a poll-first batch, or as a task after the loop's
+         * completions when reads wait on the device.
+         */
         void deliver() {
             deliverScheduled = false;
             if (filledCount == 0) {
-                armReads();
+                scheduleReads();
                 return;
             }
             if (closing || !config.isAutoRead() && !readPending) {
@@ -545,7 +674,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
             if (filledCount > 0 && (config.isAutoRead() || readPending)) {
                 scheduleDeliver();
             }
-            armReads();
+            scheduleReads();
         }
 
         private void writeComplete(int slot, int res) {
@@ -570,7 +699,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
                 delayedClose.addListener(new PromiseNotifier<>(false, promise));
                 return;
             }
-            if (armedReads == 0 && writesInFlight == 0 || registration == null) {
+            if (!opsInFlight() || registration == null) {
                 closing = true;
                 super.close(promise, cause, closeCause);
                 return;

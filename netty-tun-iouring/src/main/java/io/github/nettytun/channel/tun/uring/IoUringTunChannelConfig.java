@@ -11,6 +11,7 @@ import io.netty.util.internal.ObjectUtil;
 
 import java.util.Map;
 
+import static io.github.nettytun.channel.tun.uring.IoUringTunChannelOption.POLL_FIRST;
 import static io.github.nettytun.channel.tun.uring.IoUringTunChannelOption.READS_IN_FLIGHT;
 import static io.github.nettytun.channel.tun.uring.IoUringTunChannelOption.WRITES_IN_FLIGHT;
 
@@ -21,12 +22,15 @@ public final class IoUringTunChannelConfig extends TunChannelConfig {
     public static final int DEFAULT_READS_IN_FLIGHT = 16;
     /** Default of {@link IoUringTunChannelOption#WRITES_IN_FLIGHT}. */
     public static final int DEFAULT_WRITES_IN_FLIGHT = 64;
+    /** Default of {@link IoUringTunChannelOption#POLL_FIRST}. */
+    public static final boolean DEFAULT_POLL_FIRST = true;
     /** Upper bound of both: slot numbers travel in the 16-bit user data of a submission. */
     static final int MAX_IN_FLIGHT = 4096;
 
     private final IoUringTunChannel channel;
     private volatile int readsInFlight = DEFAULT_READS_IN_FLIGHT;
     private volatile int writesInFlight = DEFAULT_WRITES_IN_FLIGHT;
+    private volatile boolean pollFirst = DEFAULT_POLL_FIRST;
 
     IoUringTunChannelConfig(IoUringTunChannel channel) {
         super(channel);
@@ -35,7 +39,7 @@ public final class IoUringTunChannelConfig extends TunChannelConfig {
 
     @Override
     public Map<ChannelOption<?>, Object> getOptions() {
-        return getOptions(super.getOptions(), READS_IN_FLIGHT, WRITES_IN_FLIGHT);
+        return getOptions(super.getOptions(), READS_IN_FLIGHT, WRITES_IN_FLIGHT, POLL_FIRST);
     }
 
     @SuppressWarnings("unchecked")
@@ -47,6 +51,9 @@ public final class IoUringTunChannelConfig extends TunChannelConfig {
         if (option == WRITES_IN_FLIGHT) {
             return (T) Integer.valueOf(getWritesInFlight());
         }
+        if (option == POLL_FIRST) {
+            return (T) Boolean.valueOf(isPollFirst());
+        }
         return super.getOption(option);
     }
 
@@ -57,6 +64,8 @@ public final class IoUringTunChannelConfig extends TunChannelConfig {
             setReadsInFlight((Integer) value);
         } else if (option == WRITES_IN_FLIGHT) {
             setWritesInFlight((Integer) value);
+        } else if (option == POLL_FIRST) {
+            setPollFirst((Boolean) value);
         } else {
             return super.setOption(option, value);
         }
@@ -84,6 +93,18 @@ public final class IoUringTunChannelConfig extends TunChannelConfig {
     public IoUringTunChannelConfig setWritesInFlight(int writesInFlight) {
         checkNotBound(WRITES_IN_FLIGHT);
         this.writesInFlight = ObjectUtil.checkInRange(writesInFlight, 1, MAX_IN_FLIGHT, "writesInFlight");
+        return this;
+    }
+
+    /** See {@link IoUringTunChannelOption#POLL_FIRST}. */
+    public boolean isPollFirst() {
+        return pollFirst;
+    }
+
+    /** See {@link IoUringTunChannelOption#POLL_FIRST}. */
+    public IoUringTunChannelConfig setPollFirst(boolean pollFirst) {
+        checkNotBound(POLL_FIRST);
+        this.pollFirst = pollFirst;
         return this;
     }
 

@@ -27,6 +27,14 @@ public final class IoUringTunChannelOption<T> extends ChannelOption<T> {
     public static final ChannelOption<Integer> WRITES_IN_FLIGHT =
             valueOf(IoUringTunChannelOption.class, "WRITES_IN_FLIGHT");
 
+    /**
+     * How reads wait for packets. {@code false}: {@link #READS_IN_FLIGHT} READs stay submitted and wait on the device
+     * themselves. {@code true} (poll first): one multishot {@code IORING_OP_POLL_ADD} reports that the device has
+     * packets, then a batch of up to {@link #READS_IN_FLIGHT} non-blocking ({@code RWF_NOWAIT}) READs collects them.
+     * See {@link IoUringTunChannel} for the measurements behind the default.
+     */
+    public static final ChannelOption<Boolean> POLL_FIRST = valueOf(IoUringTunChannelOption.class, "POLL_FIRST");
+
     @SuppressWarnings({"unused", "deprecation"})
     private IoUringTunChannelOption() {
         super(null);

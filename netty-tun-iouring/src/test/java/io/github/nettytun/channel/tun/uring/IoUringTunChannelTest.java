@@ -8,11 +8,11 @@ package io.github.nettytun.channel.tun.uring;
 import io.github.nettytun.testing.TunChannelContractTest;
 import io.github.nettytun.testing.TunTransport;
 
-/** The TunChannel contract on io_uring: the same suite the epoll channel passes, unchanged. */
+/** The TunChannel contract on io_uring in poll-first mode: the same suite the epoll channel passes, unchanged. */
 class IoUringTunChannelTest extends TunChannelContractTest {
 
     @Override
     protected TunTransport transport() {
-        return new IoUringTunTransport();
+        return new IoUringTunTransport(true);
     }
 }

@@ -8,16 +8,30 @@ package io.github.nettytun.channel.tun.uring;
 import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.testing.TestRequirements;
 import io.github.nettytun.testing.TunTransport;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 
-/** The io_uring permutation of the TunChannel contract. */
+import java.util.Map;
+
+/** The io_uring permutations of the TunChannel contract: poll-first reads, or reads waiting on the device. */
 public final class IoUringTunTransport implements TunTransport {
+
+    private final boolean pollFirst;
+
+    public IoUringTunTransport(boolean pollFirst) {
+        this.pollFirst = pollFirst;
+    }
 
     @Override
     public String name() {
-        return "io_uring";
+        return pollFirst ? "io_uring (poll first)" : "io_uring (reads in flight)";
+    }
+
+    @Override
+    public Map<ChannelOption<?>, Object> channelOptions() {
+        return Map.of(IoUringTunChannelOption.POLL_FIRST, pollFirst);
     }
 
     @Override

@@ -1,0 +1,18 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.channel.tun.uring;
+
+import io.github.nettytun.testing.TunChannelContractTest;
+import io.github.nettytun.testing.TunTransport;
+
+/** The TunChannel contract on io_uring with reads waiting on the device ({@code POLL_FIRST} off). */
+class IoUringTunChannelReadsInFlightTest extends TunChannelContractTest {
+
+    @Override
+    protected TunTransport transport() {
+        return new IoUringTunTransport(false);
+    }
+}
