@@ -15,6 +15,9 @@ import io.netty.util.internal.ObjectUtil;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -30,8 +33,12 @@ public final class TunDevice {
 
     /** Bound on waiting for in-flight reads to be resized; they normally take microseconds. */
     private static final int RESIZE_WAIT_SECONDS = 10;
+    /** Bound on waiting for the kernel to install the local route of an IPv6 address; normally microseconds. */
+    private static final long LOCAL_ROUTE_WAIT_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private final AbstractTunChannel channel;
+    /** The IPv6 addresses added through this object: up() waits for their local routes. */
+    private final Set<InetAddress> ipv6Addresses = new CopyOnWriteArraySet<>();
 
     TunDevice(AbstractTunChannel channel) {
         this.channel = channel;
@@ -78,7 +85,9 @@ public final class TunDevice {
     /**
      * Adds an address with its prefix length (or updates the same address, like {@code ip addr replace}); the
      * kernel adds the prefix route. IPv6 addresses are added without duplicate address detection
-     * ({@code IFA_F_NODAD}), so sockets can bind them at once.
+     * ({@code IFA_F_NODAD}), so sockets can bind them at once; on a device that is up, this returns once the kernel
+     * has also installed the address's local route (it does so from its DAD work item, a moment later), so that
+     * packets to the address are delivered from then on.
      */
     public TunDevice addAddress(InetAddress address, int prefixLength) {
         ObjectUtil.checkNotNull(address, "address");
@@ -88,12 +97,42 @@ public final class TunDevice {
             Rtnetlink.addAddress(sock, index, address, prefixLength);
             return null;
         });
+        if (!(address instanceof Inet4Address)) {
+            ipv6Addresses.add(address);
+            if (isUp()) {
+                awaitLocalRoutes();
+            }
+        }
         return this;
     }
 
-    /** Sets {@code IFF_UP}. Writes to a device that is down fail with EIO. */
+    /** Waits until every IPv6 address added here is routed locally (see {@link #addAddress}). */
+    private void awaitLocalRoutes() {
+        if (ipv6Addresses.isEmpty()) {
+            return;
+        }
+        long deadline = System.nanoTime() + LOCAL_ROUTE_WAIT_NANOS;
+        for (InetAddress address : ipv6Addresses) {
+            while (!control(-1, "RTM_GETROUTE " + address.getHostAddress(),
+                    (sock, name) -> Rtnetlink.isLocal(sock, address))) {
+                if (System.nanoTime() > deadline) {
+                    throw new ChannelException("the kernel did not install the local route of "
+                            + address.getHostAddress() + " on " + name() + " within "
+                            + TimeUnit.NANOSECONDS.toSeconds(LOCAL_ROUTE_WAIT_NANOS) + " s");
+                }
+                LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
+            }
+        }
+    }
+
+    /**
+     * Sets {@code IFF_UP}, and returns once the IPv6 addresses added through {@link #addAddress} are routed locally
+     * (see there). Writes to a device that is down fail with EIO.
+     */
     public TunDevice up() {
-        return setUp(true);
+        setUp(true);
+        awaitLocalRoutes();
+        return this;
     }
 
     /** Clears {@code IFF_UP}. */

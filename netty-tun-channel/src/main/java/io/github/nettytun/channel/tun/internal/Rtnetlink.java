@@ -23,6 +23,12 @@ public final class Rtnetlink {
 
     private static final int NETLINK_ROUTE = 0;
     private static final short RTM_NEWADDR = 20;
+    private static final short RTM_NEWROUTE = 24;
+    private static final short RTM_GETROUTE = 26;
+    private static final short RTA_DST = 1;
+    /** {@code RTN_LOCAL}: a route to one of this host's own addresses. */
+    private static final int RTN_LOCAL = 2;
+    private static final int RTMSG_LEN = 12;
     private static final short NLMSG_ERROR = 2;
     private static final short NLM_F_REQUEST = 0x1;
     private static final short NLM_F_ACK = 0x4;
@@ -73,6 +79,37 @@ public final class Rtnetlink {
         }
         LibC.INSTANCE.send(sock, msg, new NativeLong(length), 0);
         awaitAck(sock);
+    }
+
+    /**
+     * {@code RTM_GETROUTE} for {@code address}: whether the kernel routes it to this host ({@code RTN_LOCAL}).
+     * An IPv6 address gets its local route from the kernel's DAD work item, after the address is added (even with
+     * {@code IFA_F_NODAD}); until then, packets to it are not delivered to sockets.
+     */
+    public static boolean isLocal(int sock, InetAddress address) {
+        boolean v4 = address instanceof Inet4Address;
+        byte[] addr = address.getAddress();
+        int length = NLMSG_HDRLEN + RTMSG_LEN + RTA_HDRLEN + addr.length;
+        Memory msg = new Memory(length);
+        msg.clear();
+        msg.setInt(0, length);
+        msg.setShort(4, RTM_GETROUTE);
+        msg.setShort(6, NLM_F_REQUEST);
+        msg.setInt(8, 1);
+        msg.setByte(NLMSG_HDRLEN, (byte) (v4 ? LibC.AF_INET : LibC.AF_INET6));
+        msg.setByte(NLMSG_HDRLEN + 1, (byte) (addr.length * 8)); // rtm_dst_len
+        putAttribute(msg, NLMSG_HDRLEN + RTMSG_LEN, RTA_DST, addr);
+        LibC.INSTANCE.send(sock, msg, new NativeLong(length), 0);
+        Memory reply = new Memory(4096);
+        long n = LibC.INSTANCE.recv(sock, reply, new NativeLong(reply.size()), 0).longValue();
+        if (n < NLMSG_HDRLEN + RTMSG_LEN) {
+            return false;
+        }
+        short type = reply.getShort(4);
+        if (type == NLMSG_ERROR) {
+            return false; // no route at all (ENETUNREACH)
+        }
+        return type == RTM_NEWROUTE && (reply.getByte(NLMSG_HDRLEN + 7) & 0xff) == RTN_LOCAL;
     }
 
     private static int putAttribute(Memory msg, int offset, short type, byte[] data) {
