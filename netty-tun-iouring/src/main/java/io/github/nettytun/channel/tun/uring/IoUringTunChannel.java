@@ -41,15 +41,26 @@ import java.util.List;
  * {@code EventLoopGroup} built on {@code IoUringIoHandler}.
  *
  * <h2>Reads</h2>
- * The channel keeps {@link IoUringTunChannelOption#READS_IN_FLIGHT} {@code IORING_OP_READ}s submitted, each
- * into its own pooled buffer; each completes with one packet. Completions that arrive in one turn of the event
- * loop are delivered as one batch (up to {@code maxMessagesPerRead} packets, then {@code channelReadComplete}),
- * and their slots are submitted again. With autoRead off, completions that arrive without a pending
- * {@code read()} are held (at most one buffer per slot) and delivered by the next {@code read()}.
+ * Two modes ({@link IoUringTunChannelOption#POLL_FIRST}). By default one multishot {@code IORING_OP_POLL_ADD}
+ * reports that the device has packets; then a batch of up to {@link IoUringTunChannelOption#READS_IN_FLIGHT}
+ * non-blocking ({@code RWF_NOWAIT}) {@code IORING_OP_READV}s collects them, each into its own pooled buffer, and the
+ * batch is delivered when its last read completes (up to {@code maxMessagesPerRead} packets, then
+ * {@code channelReadComplete}). A batch that came back full starts the next one at once, twice as large; one that
+ * found the device empty waits for the poll. With {@code POLL_FIRST} off, {@code READS_IN_FLIGHT} reads stay
+ * submitted and wait on the device themselves; completions of one turn of the event loop are delivered as one batch.
+ * With autoRead off, a completion without a pending {@code read()} is held in its slot for the next {@code read()}.
  *
- * <p>How the kernel serves them (Linux 6.18, measured with this channel): the TUN file is non-blocking, so a
- * READ that finds no packet arms io_uring's internal poll on the file and is retried from task work when a packet
- * arrives; no io-wq worker threads ({@code iou-wrk-*}) appear, idle or under a full-speed flood.
+ * <p>Why poll first (Linux 6.18, measured with this channel): the TUN file is non-blocking, so a READ that finds no
+ * packet arms io_uring's internal poll on the file and is retried when a packet arrives. With many reads waiting on
+ * one file, every packet wakes all of them; the ones that lose the race find the queue empty a second time, and
+ * io_uring hands such a request to an io-wq worker: one {@code iou-wrk} thread appeared under a UDP flood (none idle,
+ * none for writes alone). Poll-first reads never wait on the file, and no worker appeared; in the bridge benchmark
+ * (benchmarks/results) it also measured better overall.
+ *
+ * <p>Each submission is built once per slot ({@code IoUringIoOps} is immutable, and building one per read and per
+ * write was most of what the data path allocated): a read slot's READV points at an iovec of the slot that is
+ * rewritten before each submission (the kernel copies iovecs when it issues the request), and WRITEVs are kept per
+ * slot and iovec count.
  *
  * <h2>Writes</h2>
  * A flush submits one {@code IORING_OP_WRITEV} per packet (virtio header and every buffer component as iovecs,

@@ -14,8 +14,9 @@ import io.netty.channel.ChannelOption;
 public final class IoUringTunChannelOption<T> extends ChannelOption<T> {
 
     /**
-     * How many {@code IORING_OP_READ}s the channel keeps submitted, each with its own buffer; each completes with
-     * one packet. More lets one {@code io_uring_enter} collect more packets; each costs one read buffer. Default 16.
+     * The most reads submitted at once, each with its own buffer and completing with one packet: the largest batch
+     * in poll-first mode, or the number kept waiting on the device with {@link #POLL_FIRST} off. More lets one
+     * {@code io_uring_enter} collect more packets; each costs one read buffer. Default 16.
      */
     public static final ChannelOption<Integer> READS_IN_FLIGHT =
             valueOf(IoUringTunChannelOption.class, "READS_IN_FLIGHT");
