@@ -11,11 +11,14 @@ import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.TunChannelOption;
 import io.github.nettytun.channel.tun.TunOffloads;
 import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
+import io.github.nettytun.channel.tun.uring.IoUringTunChannel;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.util.NetUtil;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -40,6 +43,10 @@ public final class PingDemo implements Callable<Integer> {
     @Option(names = "--count", defaultValue = "4", description = "Pings per address family (default: ${DEFAULT-VALUE}).")
     int count;
 
+    @Option(names = "--transport", defaultValue = "epoll",
+            description = "epoll or io_uring (default: ${DEFAULT-VALUE}).")
+    String transport;
+
     @Option(names = "--offload", description = "Open the device with IFF_VNET_HDR and offloads.")
     boolean offload;
 
@@ -51,6 +58,9 @@ public final class PingDemo implements Callable<Integer> {
 
     @Option(names = "--address6", defaultValue = "fd99::1", description = "Device IPv6 address, /64 (default: ${DEFAULT-VALUE}).")
     String address6;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     private final PrintStream out;
 
@@ -70,16 +80,25 @@ public final class PingDemo implements Callable<Integer> {
         InetAddress target4 = next(local4);
         InetAddress target6 = next(local6);
         IcmpEchoResponder responder = new IcmpEchoResponder();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        boolean ioUring;
+        switch (transport) {
+            case "epoll": ioUring = false; break;
+            case "io_uring": ioUring = true; break;
+            default: throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--transport must be epoll or io_uring, not " + transport);
+        }
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
+                ioUring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
         try {
-            TunChannel tun = (TunChannel) new Bootstrap().group(group).channel(EpollTunChannel.class)
+            TunChannel tun = (TunChannel) new Bootstrap().group(group)
+                    .channel(ioUring ? IoUringTunChannel.class : EpollTunChannel.class)
                     .option(TunChannelOption.IFF_VNET_HDR, offload)
                     .handler(responder)
                     .bind(new TunAddress(ifName)).sync().channel();
             try {
                 tun.device().addAddress(local4, 24).addAddress(local6, 64).up();
-                out.printf("%s is up (mtu %d, offloads %s): %s/24 and %s/64; answering ICMP echo behind it%n",
-                        tun.localAddress().ifName(), tun.device().mtu(),
+                out.printf("%s is up (%s, mtu %d, offloads %s): %s/24 and %s/64; answering ICMP echo behind it%n",
+                        tun.localAddress().ifName(), transport, tun.device().mtu(),
                         TunOffloads.toString(tun.config().getAcceptedOffloads()),
                         text(local4), text(local6));
                 int lost = ping(target4) + ping(target6);

@@ -11,16 +11,18 @@ import io.github.nettytun.channel.tun.TunPacket;
 import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TestRequirements;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.uring.IoUring;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
@@ -39,15 +41,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class PingDemoTest {
 
-    @ParameterizedTest(name = "offload={0}")
-    @ValueSource(booleans = {false, true})
-    void kernelPingIsAnsweredOverIpv4AndIpv6(boolean offload) throws Exception {
+    @ParameterizedTest(name = "{0}, offload={1}")
+    @CsvSource({"epoll, false", "epoll, true", "io_uring, false", "io_uring, true"})
+    void kernelPingIsAnsweredOverIpv4AndIpv6(String transport, boolean offload) throws Exception {
+        if ("io_uring".equals(transport)) {
+            TestRequirements.require(IoUring.isAvailable(), "io_uring unavailable: " + IoUring.unavailabilityCause());
+        }
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         int exit;
         try (TestNetns ns = TestNetns.create();
              PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
-            exit = ns.call(() -> new CommandLine(new PingDemo(out)).execute(
-                    offload ? new String[] {"--count", "3", "--offload"} : new String[] {"--count", "3"}));
+            exit = ns.call(() -> new CommandLine(new PingDemo(out)).execute(offload
+                    ? new String[] {"--count", "3", "--transport", transport, "--offload"}
+                    : new String[] {"--count", "3", "--transport", transport}));
         }
         String text = output.toString(StandardCharsets.UTF_8);
         assertEquals(0, exit, text);
@@ -55,6 +61,7 @@ class PingDemoTest {
         assertTrue(text.contains("reply from fd99::2: seq=3"), text);
         assertTrue(text.contains("6 of 6 pings answered; the responder answered 6 echo requests"), text);
         assertTrue(text.contains(offload ? "offloads CSUM|TSO4|TSO6" : "offloads NONE"), text);
+        assertTrue(text.contains("(" + transport + ", mtu"), text);
     }
 
     /** The control: without a responder behind the device, the same ping gets no answer. */
