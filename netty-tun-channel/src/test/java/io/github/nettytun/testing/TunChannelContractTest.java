@@ -604,9 +604,6 @@ public abstract class TunChannelContractTest {
     @ParameterizedTest(name = "IPv{0}")
     @ValueSource(ints = {4, 6})
     void tcpCrossesTheDeviceAsSuperPackets(int family) throws Exception {
-        TestNetns a = netns();
-        TestNetns b = netns();
-        Map<ChannelOption<?>, Object> offload = options(TunChannelOption.IFF_VNET_HDR, true);
         AtomicReference<PacketCollector.Captured> largestTcp = new AtomicReference<>();
         TunBridge toB = new TunBridge(packet -> {
             if (TestPackets.protocol(packet.content()) == TestPackets.PROTO_TCP) {
@@ -619,25 +616,10 @@ public abstract class TunChannelContractTest {
             }
         });
         TunBridge toA = new TunBridge();
-        TunChannel tunA = bind(a, "ntta", toB, offload);
-        TunChannel tunB = bind(b, "nttb", toA, offload);
-        InetAddress addrA = address(family == 4 ? "10.78.0.1" : "fd78::1");
-        InetAddress addrB = address(family == 4 ? "10.78.0.2" : "fd78::2");
-        int prefix = family == 4 ? 24 : 64;
-        tunA.device().addAddress(addrA, prefix).up();
-        tunB.device().addAddress(addrB, prefix).up();
-        // Connect the bridge once both devices are up: a write to a device that is down fails (EIO).
-        toB.connect(tunB);
-        toA.connect(tunA);
-
-        ServerSocket server = closeLater(b.call(() -> new ServerSocket(0, 1, addrB)));
-        server.setSoTimeout(WAIT_SECONDS * 1000);
-        Socket client = closeLater(a.call(() -> {
-            Socket socket = new Socket();
-            socket.connect(new InetSocketAddress(addrB, server.getLocalPort()), WAIT_SECONDS * 1000);
-            return socket;
-        }));
-        Socket accepted = closeLater(server.accept());
+        Wire wire = wire(address(family == 4 ? "10.78.0.1" : "fd78::1"), address(family == 4 ? "10.78.0.2" : "fd78::2"),
+                family == 4 ? 24 : 64, toB, toA);
+        Socket client = wire.client;
+        Socket accepted = wire.accepted;
         accepted.setSoTimeout(WAIT_SECONDS * 1000);
 
         int total = 8 << 20;
@@ -677,6 +659,41 @@ public abstract class TunChannelContractTest {
         assertEquals(TestPackets.PROTO_TCP, TestPackets.protocol(largest.ip()));
         assertTrue(toB.errors().isEmpty() && toA.errors().isEmpty(),
                 "a device refused what the other read: " + toB.errors() + toA.errors());
+    }
+
+    /** Two namespaces joined by two offload-mode devices whose channels are bridged, and a TCP connection across. */
+    private static final class Wire {
+        TestNetns a;
+        TestNetns b;
+        TunChannel tunA;
+        TunChannel tunB;
+        Socket client;
+        Socket accepted;
+    }
+
+    private Wire wire(InetAddress addrA, InetAddress addrB, int prefix, TunBridge toB, TunBridge toA)
+            throws Exception {
+        Map<ChannelOption<?>, Object> offload = options(TunChannelOption.IFF_VNET_HDR, true);
+        Wire wire = new Wire();
+        wire.a = netns();
+        wire.b = netns();
+        wire.tunA = bind(wire.a, "ntta", toB, offload);
+        wire.tunB = bind(wire.b, "nttb", toA, offload);
+        wire.tunA.device().addAddress(addrA, prefix).up();
+        wire.tunB.device().addAddress(addrB, prefix).up();
+        // Connect the bridge once both devices are up: a write to a device that is down fails (EIO).
+        toB.connect(wire.tunB);
+        toA.connect(wire.tunA);
+
+        ServerSocket server = closeLater(wire.b.call(() -> new ServerSocket(0, 1, addrB)));
+        server.setSoTimeout(WAIT_SECONDS * 1000);
+        wire.client = closeLater(wire.a.call(() -> {
+            Socket socket = new Socket();
+            socket.connect(new InetSocketAddress(addrB, server.getLocalPort()), WAIT_SECONDS * 1000);
+            return socket;
+        }));
+        wire.accepted = closeLater(server.accept());
+        return wire;
     }
 
     @ParameterizedTest(name = "IPv{0}")
@@ -775,29 +792,11 @@ public abstract class TunChannelContractTest {
      */
     @Test
     void closeUnderLoadLeaksNothing() throws Exception {
-        TestNetns a = netns();
-        TestNetns b = netns();
         long filesBefore = openTunFiles();
-        Map<ChannelOption<?>, Object> offload = options(TunChannelOption.IFF_VNET_HDR, true);
         TunBridge toB = new TunBridge();
-        TunBridge toA = new TunBridge();
-        TunChannel tunA = bind(a, "ntta", toB, offload);
-        TunChannel tunB = bind(b, "nttb", toA, offload);
-        InetAddress addrA = address("10.79.0.1");
-        InetAddress addrB = address("10.79.0.2");
-        tunA.device().addAddress(addrA, 24).up();
-        tunB.device().addAddress(addrB, 24).up();
-        toB.connect(tunB);
-        toA.connect(tunA);
-
-        ServerSocket server = closeLater(b.call(() -> new ServerSocket(0, 1, addrB)));
-        server.setSoTimeout(WAIT_SECONDS * 1000);
-        Socket client = closeLater(a.call(() -> {
-            Socket socket = new Socket();
-            socket.connect(new InetSocketAddress(addrB, server.getLocalPort()), WAIT_SECONDS * 1000);
-            return socket;
-        }));
-        Socket accepted = closeLater(server.accept());
+        Wire wire = wire(address("10.79.0.1"), address("10.79.0.2"), 24, toB, new TunBridge());
+        Socket client = wire.client;
+        Socket accepted = wire.accepted;
         CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
             byte[] chunk = new byte[1 << 16];
             try (OutputStream out = client.getOutputStream()) {
@@ -820,13 +819,13 @@ public abstract class TunChannelContractTest {
         });
         waitFor(() -> toB.bytes() > (16 << 20), "16 MB to cross the bridge");
 
-        ChannelFuture closeA = tunA.close();
-        ChannelFuture closeB = tunB.close();
+        ChannelFuture closeA = wire.tunA.close();
+        ChannelFuture closeB = wire.tunB.close();
         assertTrue(closeA.await(WAIT_SECONDS, TimeUnit.SECONDS) && closeA.isSuccess(), String.valueOf(closeA.cause()));
         assertTrue(closeB.await(WAIT_SECONDS, TimeUnit.SECONDS) && closeB.isSuccess(), String.valueOf(closeB.cause()));
         assertEquals(filesBefore, openTunFiles());
-        assertThrows(IOException.class, () -> a.ip("link", "show", "ntta"));
-        assertThrows(IOException.class, () -> b.ip("link", "show", "nttb"));
+        assertThrows(IOException.class, () -> wire.a.ip("link", "show", "ntta"));
+        assertThrows(IOException.class, () -> wire.b.ip("link", "show", "nttb"));
         client.close();
         accepted.close();
         sender.get(WAIT_SECONDS, TimeUnit.SECONDS);

@@ -13,6 +13,11 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.AbstractChannel;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelMetadata;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.EventLoop;
+import io.netty.channel.IoEventLoop;
+import io.netty.channel.IoHandle;
+import io.netty.channel.IoRegistration;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
 import io.netty.util.ReferenceCountUtil;
@@ -40,6 +45,7 @@ public abstract class AbstractTunChannel extends AbstractChannel implements TunC
 
     /** The TUN file. Open from construction to close. */
     protected final FileDescriptor fd;
+    private IoRegistration registration;
     private final TunDevice device = new TunDevice(this);
     private volatile TunAddress local;
     private volatile boolean vnetHdr;
@@ -64,6 +70,54 @@ public abstract class AbstractTunChannel extends AbstractChannel implements TunC
 
     @Override
     public abstract TunChannelConfig config();
+
+    @Override
+    protected boolean isCompatible(EventLoop loop) {
+        return loop instanceof IoEventLoop && ((IoEventLoop) loop).isCompatible(((IoHandle) unsafe()).getClass());
+    }
+
+    /** Registers the unsafe (an {@link IoHandle} of the transport) with the event loop's {@code IoHandler}. */
+    @Override
+    protected void doRegister(ChannelPromise promise) {
+        ((IoEventLoop) eventLoop()).register((IoHandle) unsafe()).addListener(f -> {
+            if (f.isSuccess()) {
+                registration = (IoRegistration) f.getNow();
+                promise.setSuccess();
+            } else {
+                promise.setFailure(f.cause());
+            }
+        });
+    }
+
+    /** Cancels the registration; transports stop their own operations first. */
+    @Override
+    protected void doDeregister() throws Exception {
+        IoRegistration registration = this.registration;
+        if (registration != null) {
+            this.registration = null;
+            registration.cancel();
+        }
+    }
+
+    /** The event loop registration, or {@code null} while the channel is not registered. */
+    protected final IoRegistration registration() {
+        return registration;
+    }
+
+    /** The part of every transport's unsafe that does not depend on the transport. */
+    protected abstract class AbstractTunUnsafe extends AbstractUnsafe implements IoHandle {
+
+        @Override
+        public void connect(SocketAddress remote, SocketAddress local, ChannelPromise promise) {
+            promise.setFailure(new UnsupportedOperationException("a TUN channel has no remote peer"));
+        }
+
+        /** Called by the event loop when it shuts down. */
+        @Override
+        public void close() {
+            close(voidPromise());
+        }
+    }
 
     @Override
     public boolean isOpen() {

@@ -14,10 +14,8 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
-import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.epoll.Epoll;
@@ -31,7 +29,6 @@ import io.netty.util.UncheckedBooleanSupplier;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.SocketAddress;
 import java.nio.ByteBuffer;
 
 /**
@@ -59,7 +56,6 @@ public final class EpollTunChannel extends AbstractTunChannel {
     /** Native memory for the virtio header of the packet being written. */
     private final ByteBuf headerBuf = Unpooled.wrappedBuffer(ByteBuffer.allocateDirect(VirtioNetHeader.SIZE));
     private final Runnable flushTask = () -> ((EpollTunUnsafe) unsafe()).flushNow();
-    private IoRegistration registration;
     private EpollIoOps ops = EpollIoOps.EPOLLERR;
     private boolean flushScheduled;
 
@@ -79,35 +75,14 @@ public final class EpollTunChannel extends AbstractTunChannel {
     }
 
     @Override
-    protected boolean isCompatible(EventLoop loop) {
-        return loop instanceof IoEventLoop && ((IoEventLoop) loop).isCompatible(EpollTunUnsafe.class);
-    }
-
-    @Override
     protected AbstractUnsafe newUnsafe() {
         return new EpollTunUnsafe();
     }
 
     @Override
-    protected void doRegister(ChannelPromise promise) {
-        ((IoEventLoop) eventLoop()).register((EpollTunUnsafe) unsafe()).addListener(f -> {
-            if (f.isSuccess()) {
-                registration = (IoRegistration) f.getNow();
-                promise.setSuccess();
-            } else {
-                promise.setFailure(f.cause());
-            }
-        });
-    }
-
-    @Override
-    protected void doDeregister() {
-        IoRegistration registration = this.registration;
-        if (registration != null) {
-            this.registration = null;
-            ops = EpollIoOps.EPOLLERR;
-            registration.cancel();
-        }
+    protected void doDeregister() throws Exception {
+        ops = EpollIoOps.EPOLLERR;
+        super.doDeregister();
     }
 
     @Override
@@ -140,6 +115,7 @@ public final class EpollTunChannel extends AbstractTunChannel {
             return;
         }
         ops = newOps;
+        IoRegistration registration = registration();
         if (registration != null && isActive()) {
             registration.submit(newOps);
         }
@@ -148,9 +124,7 @@ public final class EpollTunChannel extends AbstractTunChannel {
     @Override
     protected void doClose() throws Exception {
         try {
-            if (registration != null) {
-                doDeregister();
-            }
+            doDeregister();
         } finally {
             try {
                 super.doClose();
@@ -242,7 +216,7 @@ public final class EpollTunChannel extends AbstractTunChannel {
         }
     }
 
-    private final class EpollTunUnsafe extends AbstractUnsafe implements EpollIoHandle {
+    private final class EpollTunUnsafe extends AbstractTunUnsafe implements EpollIoHandle {
         boolean readPending;
 
         @Override
@@ -267,16 +241,6 @@ public final class EpollTunChannel extends AbstractTunChannel {
             if ((ready & EpollIoOps.EPOLLIN.value()) != 0) {
                 readReady();
             }
-        }
-
-        @Override
-        public void close() {
-            close(voidPromise());
-        }
-
-        @Override
-        public void connect(SocketAddress remote, SocketAddress local, ChannelPromise promise) {
-            promise.setFailure(new UnsupportedOperationException("a TUN channel has no remote peer"));
         }
 
         @Override

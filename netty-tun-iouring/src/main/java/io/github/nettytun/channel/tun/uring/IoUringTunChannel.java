@@ -15,7 +15,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.EventLoop;
 import io.netty.channel.IoEvent;
-import io.netty.channel.IoEventLoop;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.unix.Errors;
@@ -94,7 +93,6 @@ public final class IoUringTunChannel extends AbstractTunChannel {
     private final IoUringTunChannelConfig config = new IoUringTunChannelConfig(this);
     private final Runnable deliverTask = () -> ((IoUringTunUnsafe) unsafe()).deliver();
     private final WriteSubmitter writeSubmitter = new WriteSubmitter();
-    private IoRegistration registration;
 
     // Read slots, sized at bind. State changes only on the event loop.
     private ByteBuf[] readBufs;
@@ -160,11 +158,6 @@ public final class IoUringTunChannel extends AbstractTunChannel {
     }
 
     @Override
-    protected boolean isCompatible(EventLoop loop) {
-        return loop instanceof IoEventLoop && ((IoEventLoop) loop).isCompatible(IoUringTunUnsafe.class);
-    }
-
-    @Override
     protected AbstractUnsafe newUnsafe() {
         return new IoUringTunUnsafe();
     }
@@ -176,14 +169,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
                     + " writes and " + (pollArmed ? 1 : 0) + " polls of the previous registration are still in flight"));
             return;
         }
-        ((IoEventLoop) eventLoop()).register((IoUringTunUnsafe) unsafe()).addListener(f -> {
-            if (f.isSuccess()) {
-                registration = (IoRegistration) f.getNow();
-                promise.setSuccess();
-            } else {
-                promise.setFailure(f.cause());
-            }
-        });
+        super.doRegister(promise);
     }
 
     @Override
@@ -238,13 +224,12 @@ public final class IoUringTunChannel extends AbstractTunChannel {
     }
 
     @Override
-    protected void doDeregister() {
-        IoRegistration registration = this.registration;
+    protected void doDeregister() throws Exception {
+        IoRegistration registration = registration();
         if (registration != null) {
             cancelInFlight(registration);
-            this.registration = null;
-            registration.cancel(); // Netty keeps routing completions here until the outstanding ones are in
         }
+        super.doDeregister(); // Netty keeps routing completions here until the outstanding ones are in
     }
 
     @Override
@@ -298,7 +283,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
      * batch of non-blocking reads if the device is readable.
      */
     private void scheduleReads() {
-        IoRegistration registration = this.registration;
+        IoRegistration registration = registration();
         if (closing || registration == null || readBufs == null || !isActive()
                 || !config.isAutoRead() && !readPending) {
             return;
@@ -373,7 +358,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
 
     /** Cancels the armed reads whose buffers are smaller than the read buffer size; they are re-armed larger. */
     private void resizeReads(Promise<Void> resized) {
-        IoRegistration registration = this.registration;
+        IoRegistration registration = registration();
         if (readBufs != null && registration != null) {
             int size = readBufferSize();
             for (int slot = 0; slot < readStates.length; slot++) {
@@ -399,7 +384,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
 
     @Override
     protected void doWrite(ChannelOutboundBuffer in) throws Exception {
-        if (closing || registration == null || writeMemory == null) {
+        if (closing || registration() == null || writeMemory == null) {
             return;
         }
         writeSubmitter.skip = writeCount;
@@ -461,7 +446,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
             }
             iov.add(joined, 0, joined.readableBytes());
         }
-        long id = registration.submit(writeOp(slot, iov));
+        long id = registration().submit(writeOp(slot, iov));
         if (id == INVALID_ID) {
             releaseJoined(slot);
             writeErrors[slot] = writeError(content, header, "the channel was deregistered", null);
@@ -542,7 +527,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
         }
     }
 
-    private final class IoUringTunUnsafe extends AbstractUnsafe implements IoUringIoHandle {
+    private final class IoUringTunUnsafe extends AbstractTunUnsafe implements IoUringIoHandle {
 
         @Override
         public void handle(IoRegistration registration, IoEvent event) {
@@ -710,7 +695,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
                 delayedClose.addListener(new PromiseNotifier<>(false, promise));
                 return;
             }
-            if (!opsInFlight() || registration == null) {
+            if (!opsInFlight() || registration() == null) {
                 closing = true;
                 super.close(promise, cause, closeCause);
                 return;
@@ -720,23 +705,13 @@ public final class IoUringTunChannel extends AbstractTunChannel {
             delayedClose = promise.isVoid() ? newPromise() : promise;
             delayedCloseCause = cause;
             delayedCloseException = closeCause;
-            cancelInFlight(registration);
+            cancelInFlight(registration());
         }
 
         private void closeNow() {
             ChannelPromise promise = delayedClose;
             delayedClose = null;
             super.close(promise, delayedCloseCause, delayedCloseException);
-        }
-
-        @Override
-        public void close() {
-            close(voidPromise());
-        }
-
-        @Override
-        public void connect(SocketAddress remote, SocketAddress local, ChannelPromise promise) {
-            promise.setFailure(new UnsupportedOperationException("a TUN channel has no remote peer"));
         }
 
         @Override
