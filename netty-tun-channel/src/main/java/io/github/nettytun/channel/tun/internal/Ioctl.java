@@ -30,7 +30,6 @@ public final class Ioctl {
     static final long TUNSETOFFLOAD = 0x400454d0L;
     static final long TUNGETIFF = 0x800454d2L;
     static final long TUNSETVNETHDRSZ = 0x400454d8L;
-    static final long TUNGETVNETHDRSZ = 0x800454d7L;
     static final long TUNGETSNDBUF = 0x800454d3L;
     static final long TUNSETSNDBUF = 0x400454d4L;
 
@@ -93,13 +92,6 @@ public final class Ioctl {
         Memory in = new Memory(4);
         in.setInt(0, size);
         C.ioctl(fd, new NativeLong(TUNSETVNETHDRSZ), in);
-    }
-
-    /** {@code TUNGETVNETHDRSZ}. */
-    public static int tunGetVnetHdrSize(int fd) {
-        Memory out = new Memory(4);
-        C.ioctl(fd, new NativeLong(TUNGETVNETHDRSZ), out);
-        return out.getInt(0);
     }
 
     /** {@code TUNSETSNDBUF}: how many bytes of written packets may be in flight in the kernel. */

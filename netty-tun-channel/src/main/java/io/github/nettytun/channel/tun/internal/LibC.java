@@ -45,16 +45,11 @@ public interface LibC extends Library {
     int ENOENT = 2;
     int EIO = 5;
     int ENXIO = 6;
-    int EBADF = 9;
     int EACCES = 13;
-    int EFAULT = 14;
     int EBUSY = 16;
-    int EEXIST = 17;
     int ENODEV = 19;
     int EINVAL = 22;
-    int EMSGSIZE = 90;
     int EBADFD = 77;
-    int EADDRNOTAVAIL = 99;
 
     int open(String path, int flags) throws LastErrorException;
 

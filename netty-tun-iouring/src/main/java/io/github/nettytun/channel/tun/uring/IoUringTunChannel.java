@@ -8,6 +8,7 @@ package io.github.nettytun.channel.tun.uring;
 import io.github.nettytun.channel.tun.AbstractTunChannel;
 import io.github.nettytun.channel.tun.TunPacket;
 import io.github.nettytun.channel.tun.VirtioNetHeader;
+import io.github.nettytun.channel.tun.internal.LibC;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -81,8 +82,6 @@ public final class IoUringTunChannel extends AbstractTunChannel {
     private static final int IOVECS_PER_WRITE = 128;
     private static final int WRITE_HEADER_BYTES = 16;
     private static final int WRITE_SLOT_BYTES = WRITE_HEADER_BYTES + IOVECS_PER_WRITE * IovArray.IOV_SIZE;
-    /** {@code -EBADFD}: the TUN file lost its device (deleted under the channel). */
-    private static final int EBADFD_NEGATIVE = -77;
     /** WRITEVs of up to this many iovecs are built once per slot; larger ones are built per write. */
     private static final int WRITE_OPS_CACHED = 8;
     /** The smallest batch of non-blocking reads in poll-first mode. */
@@ -601,7 +600,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
             }
             // Every other read error of a TUN file is final.
             IOException error;
-            if (res == EBADFD_NEGATIVE) {
+            if (res == -LibC.EBADFD) { // the TUN file lost its device (deleted under the channel)
                 error = new IOException("TUN device " + localAddress() + " was removed (EBADFD on a read)");
             } else if (res == 0) {
                 error = new IOException("unexpected EOF on the TUN file of " + localAddress());
