@@ -6,6 +6,7 @@
 package io.github.nettytun.channel.tun;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.util.internal.MathUtil;
 import io.netty.util.internal.PlatformDependent;
 
@@ -32,6 +33,9 @@ public final class InternetChecksum {
      * with a zero byte), not complemented.
      */
     public static int sum(ByteBuf buf, int index, int length) {
+        if (buf instanceof CompositeByteBuf && length > 0) {
+            return compositeSum((CompositeByteBuf) buf, index, length);
+        }
         long acc = 0;
         int i = index;
         int end = index + length;
@@ -62,6 +66,32 @@ public final class InternetChecksum {
         }
         if (i < end) {
             acc += buf.getUnsignedByte(i) << 8;
+        }
+        return fold(acc);
+    }
+
+    /**
+     * Sums a composite component by component, so each gets the bulk loop; a component that starts at an odd
+     * offset of the range has its sum byte-swapped before it is added (RFC 1071 section 2(B)).
+     */
+    private static int compositeSum(CompositeByteBuf buf, int index, int length) {
+        if (MathUtil.isOutOfBounds(index, length, buf.capacity())) {
+            throw new IndexOutOfBoundsException("index " + index + " length " + length + " capacity "
+                    + buf.capacity());
+        }
+        long acc = 0;
+        int done = 0;
+        for (int c = buf.toComponentIndex(index); done < length; c++) {
+            int componentStart = buf.toByteIndex(c);
+            ByteBuf component = buf.internalComponent(c);
+            int from = index + done - componentStart;
+            int n = Math.min(component.readableBytes() - from, length - done);
+            if (n <= 0) {
+                continue;
+            }
+            int part = sum(component, component.readerIndex() + from, n);
+            acc += (done & 1) == 0 ? part : Integer.reverseBytes(part) >>> 16;
+            done += n;
         }
         return fold(acc);
     }

@@ -6,6 +6,7 @@
 package io.github.nettytun.channel.tun;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,34 @@ class InternetChecksumTest {
                 }
             } finally {
                 direct.release();
+            }
+        }
+    }
+
+    @Test
+    void compositesOfOddLengthPartsMatchTheReference() {
+        SplittableRandom random = new SplittableRandom(11);
+        for (int round = 0; round < 200; round++) {
+            int parts = 1 + random.nextInt(6);
+            CompositeByteBuf composite = PooledByteBufAllocator.DEFAULT.compositeDirectBuffer(parts);
+            java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+            for (int p = 0; p < parts; p++) {
+                byte[] part = new byte[random.nextInt(0, 40)];
+                random.nextBytes(part);
+                all.write(part, 0, part.length);
+                ByteBuf buf = random.nextBoolean()
+                        ? PooledByteBufAllocator.DEFAULT.directBuffer(part.length + 3).writeZero(3).writeBytes(part)
+                        : Unpooled.buffer(part.length + 3).writeZero(3).writeBytes(part);
+                composite.addComponent(true, buf.skipBytes(3));
+            }
+            byte[] data = all.toByteArray();
+            try {
+                int offset = data.length == 0 ? 0 : random.nextInt(data.length);
+                int length = random.nextInt(data.length - offset + 1);
+                assertEquals(referenceSum(data, offset, length), InternetChecksum.sum(composite, offset, length),
+                        "round " + round + " offset " + offset + " length " + length);
+            } finally {
+                composite.release();
             }
         }
     }
