@@ -6,6 +6,7 @@
 package io.github.nettytun.testing;
 
 import io.github.nettytun.channel.tun.TunPacket;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -19,7 +20,7 @@ import java.util.function.Consumer;
 
 /**
  * Joins two TUN channels: every packet one reads is written, header and all, to the other, flushed once per read
- * batch. Two devices in two namespaces joined this way make a wire that the kernels on both sides send real
+ * batch. Packets are {@link TunPacket}s, or plain {@link ByteBuf}s when a codec before the bridge unwrapped them. Two devices in two namespaces joined this way make a wire that the kernels on both sides send real
  * traffic over, with offload super-packets crossing unchanged.
  *
  * <p>Install one instance on each channel and point each at the other with {@link #connect(Channel)} once both
@@ -39,7 +40,7 @@ public final class TunBridge extends ChannelInboundHandlerAdapter {
         this(null);
     }
 
-    /** @param observer sees every packet read before it is forwarded (on the event loop) */
+    /** @param observer sees every {@code TunPacket} read before it is forwarded (on the event loop) */
     public TunBridge(Consumer<TunPacket> observer) {
         this.observer = observer;
     }
@@ -66,19 +67,19 @@ public final class TunBridge extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        TunPacket packet = (TunPacket) msg;
+        ByteBuf content = msg instanceof TunPacket ? ((TunPacket) msg).content() : (ByteBuf) msg;
         // Single writer (this channel's event loop): no read-modify-write race.
         packets.lazySet(packets.get() + 1);
-        bytes.lazySet(bytes.get() + packet.content().readableBytes());
-        if (observer != null) {
-            observer.accept(packet);
+        bytes.lazySet(bytes.get() + content.readableBytes());
+        if (observer != null && msg instanceof TunPacket) {
+            observer.accept((TunPacket) msg);
         }
         Channel to = peer.get();
         if (to == null) {
-            packet.release();
+            content.release();
             return;
         }
-        to.write(packet, to.voidPromise());
+        to.write(msg, to.voidPromise());
     }
 
     @Override
