@@ -373,6 +373,24 @@ public abstract class TunChannelContractTest {
         whole.release();
         tun.writeAndFlush(new TunPacket(composite)).sync();
 
+        // Composites inside a composite, one read from the middle: every leaf becomes an iovec of its own.
+        byte[] p3 = pattern(1200, 13);
+        ByteBuf whole3 = TestPackets.udp(alloc, REMOTE4, 4003, LOCAL4, 5002, p3);
+        int n3 = whole3.readableBytes();
+        CompositeByteBuf inner = alloc.compositeDirectBuffer();
+        inner.addComponent(true, whole3.retainedSlice(0, 10));
+        inner.addComponent(true, whole3.retainedSlice(10, 390));
+        CompositeByteBuf tail = alloc.compositeDirectBuffer();
+        tail.addComponent(true, whole3.retainedSlice(400, 300)); // skipped below, partly
+        tail.addComponent(true, whole3.retainedSlice(700, n3 - 700));
+        tail.skipBytes(100);
+        CompositeByteBuf outer = alloc.compositeDirectBuffer();
+        outer.addComponent(true, inner);
+        outer.addComponent(true, whole3.retainedSlice(400, 100));
+        outer.addComponent(true, tail);
+        whole3.release();
+        tun.writeAndFlush(outer).sync();
+
         // A heap buffer is copied to a direct one by filterOutboundMessage.
         byte[] p2 = pattern(700, 12);
         ByteBuf direct = TestPackets.udp(alloc, REMOTE4, 4002, LOCAL4, 5002, p2);
@@ -381,6 +399,7 @@ public abstract class TunChannelContractTest {
         tun.writeAndFlush(heap).sync();
 
         assertArrayEquals(p1, data(receive(socket)));
+        assertArrayEquals(p3, data(receive(socket)));
         assertArrayEquals(p2, data(receive(socket)));
     }
 

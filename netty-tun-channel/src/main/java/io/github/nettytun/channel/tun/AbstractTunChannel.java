@@ -10,6 +10,7 @@ import io.github.nettytun.channel.tun.internal.Ioctl;
 import io.github.nettytun.channel.tun.internal.LibC;
 import io.github.nettytun.channel.tun.internal.TunFile;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.AbstractChannel;
 import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelMetadata;
@@ -20,6 +21,7 @@ import io.netty.channel.IoHandle;
 import io.netty.channel.IoRegistration;
 import io.netty.channel.unix.Errors;
 import io.netty.channel.unix.FileDescriptor;
+import io.netty.channel.unix.IovArray;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ImmediateEventExecutor;
@@ -375,6 +377,32 @@ public abstract class AbstractTunChannel extends AbstractChannel implements TunC
                     + length;
         }
         return null;
+    }
+
+    /**
+     * Adds {@code length} bytes of {@code buf} at {@code index} to {@code iov}, one iovec per component of a
+     * {@link CompositeByteBuf} (nested ones included). {@link IovArray#add(ByteBuf, int, int)} would go through
+     * {@code nioBuffers()} for a composite, which builds a {@code ByteBuffer} per component on every write; a
+     * coalesced super-packet has dozens.
+     *
+     * @return {@code false} if the iovecs ran out
+     */
+    protected static boolean addToIov(IovArray iov, ByteBuf buf, int index, int length) {
+        if (!(buf instanceof CompositeByteBuf)) {
+            return iov.add(buf, index, length);
+        }
+        CompositeByteBuf composite = (CompositeByteBuf) buf;
+        int done = 0;
+        for (int c = length == 0 ? 0 : composite.toComponentIndex(index); done < length; c++) {
+            ByteBuf component = composite.internalComponent(c);
+            int from = index + done - composite.toByteIndex(c);
+            int n = Math.min(component.readableBytes() - from, length - done);
+            if (n > 0 && !addToIov(iov, component, component.readerIndex() + from, n)) {
+                return false;
+            }
+            done += Math.max(n, 0);
+        }
+        return true;
     }
 
     /**

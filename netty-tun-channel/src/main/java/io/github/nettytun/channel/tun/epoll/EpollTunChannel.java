@@ -191,7 +191,7 @@ public final class EpollTunChannel extends AbstractTunChannel {
             header.write(headerBuf, 0);
             iov.add(headerBuf, 0, VirtioNetHeader.SIZE);
         }
-        if (!iov.add(content, content.readerIndex(), content.readableBytes())) {
+        if (!addToIov(iov, content, content.readerIndex(), content.readableBytes())) {
             return writeJoined(content);
         }
         return fd.writevAddresses(iov.memoryAddress(0), iov.count());

@@ -434,7 +434,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
             header.write(writeMemory, headerOffset);
             iov.add(writeMemory, headerOffset, VirtioNetHeader.SIZE);
         }
-        if (!iov.add(content, content.readerIndex(), content.readableBytes())) {
+        if (!addToIov(iov, content, content.readerIndex(), content.readableBytes())) {
             // More components than a write slot has iovecs: join them once (rare, correct rather than fast).
             ByteBuf joined = alloc().directBuffer(content.readableBytes());
             joined.writeBytes(content, content.readerIndex(), content.readableBytes());
