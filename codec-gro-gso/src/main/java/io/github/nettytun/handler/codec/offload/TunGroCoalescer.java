@@ -191,6 +191,8 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         Object msg;
         ByteBuf ip;
         ChannelPromise promise;
+        ByteBuf h;           // where the headers are read and written: ip, or the component of a composite ip
+        int hs;              // index of the IP header in h
         int kind;
         int version;
         int ipLength;        // IP header length
@@ -214,6 +216,7 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         void clear() {
             msg = null;
             ip = null;
+            h = null;
             promise = null;
             firstMember = 0;
             lastMember = 0;
@@ -255,17 +258,19 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         ByteBuf ip = item.ip;
         item.kind = KIND_OTHER;
         item.valid = false;
-        int start = ip.readerIndex();
         int length = ip.readableBytes();
         if (length < Ipv4Header.MIN_LENGTH || length > MAX_IP_LENGTH) {
             return;
         }
-        int version = ip.getUnsignedByte(start) >>> 4;
+        headerView(item);
+        ByteBuf h = item.h;
+        int start = item.hs;
+        int version = h.getUnsignedByte(start) >>> 4;
         int protocol;
         int ipLength;
         int pseudo;
         if (version == 4) {
-            ipv4.wrap(ip, start);
+            ipv4.wrap(h, start);
             if (ipv4.headerLength() != Ipv4Header.MIN_LENGTH || ipv4.totalLength() != length || ipv4.isFragment()
                     || !ipv4.isChecksumValid()) {
                 return;
@@ -274,7 +279,7 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
             ipLength = Ipv4Header.MIN_LENGTH;
             pseudo = ipv4.pseudoHeaderSum(length - ipLength);
         } else if (version == 6) {
-            if (length < Ipv6Header.LENGTH || ipv6.wrap(ip, start).payloadLength() + Ipv6Header.LENGTH != length) {
+            if (length < Ipv6Header.LENGTH || ipv6.wrap(h, start).payloadLength() + Ipv6Header.LENGTH != length) {
                 return;
             }
             protocol = ipv6.nextHeader();
@@ -289,7 +294,7 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
             if (length < ipLength + TcpHeader.MIN_LENGTH) {
                 return;
             }
-            tcp.wrap(ip, transport);
+            tcp.wrap(h, transport);
             int tcpLength = tcp.headerLength();
             if (tcpLength < TcpHeader.MIN_LENGTH || tcpLength > TcpHeader.MAX_LENGTH || ipLength + tcpLength > length
                     || (offloads & (version == 4 ? TunOffloads.TUN_F_TSO4 : TunOffloads.TUN_F_TSO6)) == 0) {
@@ -300,8 +305,7 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
             item.seq = tcp.sequenceNumber();
             item.tcpFlags = tcp.flags();
         } else if (protocol == IpProtocols.UDP) {
-            udp.wrap(ip, transport);
-            if (length < ipLength + UdpHeader.LENGTH || udp.length() != length - ipLength
+            if (length < ipLength + UdpHeader.LENGTH || udp.wrap(h, transport).length() != length - ipLength
                     || (offloads & (version == 4 ? TunOffloads.TUN_F_USO4 : TunOffloads.TUN_F_USO6)) == 0) {
                 return;
             }
@@ -314,7 +318,7 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         item.ipLength = ipLength;
         item.headerLength = headerLength;
         item.payload = length - headerLength;
-        item.hash = flowHash(ip, start, version, transport, item.kind);
+        item.hash = flowHash(h, start, version, transport, item.kind);
         if (item.payload == 0) {
             return;
         }
@@ -327,12 +331,60 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
             return; // IPv4 without a checksum (IPv6 forbids it): coalescing would add one
         }
         // Verified before merging: the kernel recomputes the checksum of each segment and would hide corruption.
-        int sum = InternetChecksum.add(pseudo, InternetChecksum.sum(ip, transport, length - ipLength));
+        int sum = InternetChecksum.add(pseudo, InternetChecksum.sum(ip, ip.readerIndex() + ipLength, length - ipLength));
         if (sum != 0xffff) {
             badChecksums++;
             return;
         }
         item.valid = true;
+    }
+
+    /**
+     * Points the item's header view at the first component when {@code ip} is a composite whose first component
+     * holds all its headers (a segment from {@link TunGsoSegmenter} is one), so header reads skip the composite's
+     * component lookup.
+     */
+    private static void headerView(Item item) {
+        ByteBuf ip = item.ip;
+        item.h = ip;
+        item.hs = ip.readerIndex();
+        if (!(ip instanceof CompositeByteBuf)) {
+            return;
+        }
+        CompositeByteBuf composite = (CompositeByteBuf) ip;
+        int index = ip.readerIndex();
+        int c = composite.toComponentIndex(index);
+        ByteBuf first = composite.internalComponent(c);
+        int from = first.readerIndex() + index - composite.toByteIndex(c);
+        int available = first.writerIndex() - from;
+        if (available > 0 && headerBytes(first, from, available) <= available) {
+            item.h = first;
+            item.hs = from;
+        }
+    }
+
+    /** How many bytes from {@code i} classify reads (as far as {@code available} bytes can tell). */
+    private static int headerBytes(ByteBuf b, int i, int available) {
+        int version = b.getUnsignedByte(i) >>> 4;
+        if (version != 4 && version != 6) {
+            return 1;
+        }
+        int ipLength = version == 4 ? Math.max(Ipv4Header.MIN_LENGTH, (b.getUnsignedByte(i) & 0xf) << 2)
+                : Ipv6Header.LENGTH;
+        if (available < ipLength) {
+            return ipLength;
+        }
+        int protocol = b.getUnsignedByte(i + (version == 4 ? Ipv4Header.PROTOCOL_OFFSET : Ipv6Header.NEXT_HEADER_OFFSET));
+        if (protocol == IpProtocols.UDP) {
+            return ipLength + UdpHeader.LENGTH;
+        }
+        if (protocol != IpProtocols.TCP) {
+            return ipLength;
+        }
+        if (available < ipLength + TcpHeader.MIN_LENGTH) {
+            return ipLength + TcpHeader.MIN_LENGTH;
+        }
+        return ipLength + Math.max(TcpHeader.MIN_LENGTH, (b.getUnsignedByte(i + ipLength + 12) >>> 4) << 2);
     }
 
     private static int flowHash(ByteBuf ip, int start, int version, int transport, int kind) {
@@ -369,10 +421,10 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         if (a.kind != b.kind || a.version != b.version) {
             return false;
         }
-        ByteBuf x = a.ip;
-        ByteBuf y = b.ip;
-        int xs = x.readerIndex();
-        int ys = y.readerIndex();
+        ByteBuf x = a.h;
+        ByteBuf y = b.h;
+        int xs = a.hs;
+        int ys = b.hs;
         if (a.version == 4) {
             if (x.getLong(xs + Ipv4Header.SOURCE_OFFSET) != y.getLong(ys + Ipv4Header.SOURCE_OFFSET)) {
                 return false;
@@ -395,10 +447,10 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
                 || item.payload > head.payload || head.totalLength + item.payload > MAX_IP_LENGTH) {
             return false;
         }
-        ByteBuf x = head.ip;
-        ByteBuf y = item.ip;
-        int xs = x.readerIndex();
-        int ys = y.readerIndex();
+        ByteBuf x = head.h;
+        ByteBuf y = item.h;
+        int xs = head.hs;
+        int ys = item.hs;
         if (head.version == 4) {
             // ToS; DF and the reserved bit (MF was ruled out); TTL
             if (x.getByte(xs + Ipv4Header.TOS_OFFSET) != y.getByte(ys + Ipv4Header.TOS_OFFSET)
@@ -489,37 +541,37 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
     }
 
     private void writeGroup(ChannelHandlerContext ctx, Item head) {
-        ByteBuf ip = head.ip;
-        int start = ip.readerIndex();
+        ByteBuf h = head.h;
+        int start = head.hs;
         int total = head.totalLength;
         int transportLength = total - head.ipLength;
         int csumOffset;
         int gsoType;
         if (head.version == 4) {
-            ipv4.wrap(ip, start).totalLength(total).updateChecksum();
+            ipv4.wrap(h, start).totalLength(total).updateChecksum();
         } else {
-            ipv6.wrap(ip, start).payloadLength(transportLength);
+            ipv6.wrap(h, start).payloadLength(transportLength);
         }
         int pseudo = head.version == 4 ? ipv4.pseudoHeaderSum(transportLength)
                 : ipv6.pseudoHeaderSum(head.kind == KIND_TCP ? IpProtocols.TCP : IpProtocols.UDP, transportLength);
         if (head.kind == KIND_TCP) {
-            tcp.wrap(ip, start + head.ipLength).flags(head.psh ? head.tcpFlags | TcpHeader.PSH : head.tcpFlags)
+            tcp.wrap(h, start + head.ipLength).flags(head.psh ? head.tcpFlags | TcpHeader.PSH : head.tcpFlags)
                     .checksum(pseudo);
             csumOffset = TcpHeader.CHECKSUM_OFFSET;
             gsoType = head.version == 4 ? VirtioNetHeader.GSO_TCPV4 : VirtioNetHeader.GSO_TCPV6;
         } else {
-            udp.wrap(ip, start + head.ipLength).length(transportLength).checksum(pseudo);
+            udp.wrap(h, start + head.ipLength).length(transportLength).checksum(pseudo);
             csumOffset = UdpHeader.CHECKSUM_OFFSET;
             gsoType = VirtioNetHeader.GSO_UDP_L4;
         }
-        CompositeByteBuf composite = ctx.alloc().compositeDirectBuffer(head.segments);
-        composite.addComponent(true, ip);
+        // Not through the allocator: no leak-detector wrapper per super-packet (the parts are tracked), and no
+        // component limit, so it is never consolidated (copied).
+        CompositeByteBuf composite = new CompositeByteBuf(ctx.alloc(), true, Integer.MAX_VALUE);
+        composite.addComponent(true, head.ip);
         int nonVoid = head.promise.isVoid() ? 0 : 1;
         for (int m = head.firstMember; m != 0; m = items[m - 1].nextMember) {
             Item member = items[m - 1];
-            ByteBuf payload = member.ip;
-            payload.skipBytes(member.headerLength);
-            composite.addComponent(true, payload);
+            addPayload(composite, member.ip, member.headerLength);
             if (!member.promise.isVoid()) {
                 nonVoid++;
             }
@@ -530,6 +582,29 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         coalesced += head.segments;
         writesOut++;
         ctx.write(new TunPacket(composite, header), groupPromise(ctx, head, nonVoid));
+    }
+
+    /**
+     * Adds the payload of a member packet (everything after its {@code headerLength} header bytes) and hands the
+     * packet's reference to the composite. When the packet is itself a composite whose last component is exactly
+     * the payload (a segment from {@link TunGsoSegmenter}), that component is added alone.
+     */
+    private static void addPayload(CompositeByteBuf composite, ByteBuf ip, int headerLength) {
+        int from = ip.readerIndex() + headerLength;
+        if (ip instanceof CompositeByteBuf) {
+            CompositeByteBuf parts = (CompositeByteBuf) ip;
+            int c = parts.toComponentIndex(from);
+            if (c == parts.numComponents() - 1 && parts.toByteIndex(c) == from
+                    && ip.writerIndex() == parts.capacity()) {
+                ByteBuf payload = parts.internalComponent(c).retain();
+                ip.release();
+                composite.addComponent(true, payload);
+                return;
+            }
+            composite.addFlattenedComponents(true, ip.readerIndex(from));
+            return;
+        }
+        composite.addComponent(true, ip.readerIndex(from));
     }
 
     /** The promise for a group's write: void if all members' are, else one that completes them all. */

@@ -10,6 +10,7 @@ import io.github.nettytun.channel.tun.TunPacket;
 import io.github.nettytun.testing.PacketBuilder;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
@@ -29,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Random batches of interleaved TCP and UDP flows, IPv4 and IPv6, with the things real traffic has (short and PSH
  * segments, pure ACKs, gaps): what the coalescer writes, segmented again, must be the packets that went in, byte for
- * byte and in order within each flow, and every packet that comes out must carry valid checksums.
+ * byte and in order within each flow, and every packet that comes out must carry valid checksums. Half the packets
+ * enter as two-part composites, as segments from the segmenter do in a forwarder.
  */
 class RoundTripPropertyTest {
 
@@ -104,9 +106,11 @@ class RoundTripPropertyTest {
         int packets = 1 + random.nextInt(150);
         for (int i = 0; i < packets; i++) {
             Flow flow = flows.get(random.nextInt(flows.size()));
-            ByteBuf buf = flow.next(random).build(PooledByteBufAllocator.DEFAULT);
+            PacketBuilder packet = flow.next(random);
+            ByteBuf buf = packet.build(PooledByteBufAllocator.DEFAULT);
             sent.computeIfAbsent(flow.key, k -> new ArrayList<>()).add(ByteBufUtil.getBytes(buf));
-            out.write(buf);
+            out.write(random.nextBoolean() ? buf : asComposite(buf, random,
+                    packet.ipHeaderLength() + packet.transportHeaderLength()));
         }
         out.flush();
 
@@ -132,6 +136,19 @@ class RoundTripPropertyTest {
         assertFalse(out.finish());
         assertFalse(in.finish());
         return coalescer.coalesced();
+    }
+
+    /**
+     * The packet as a composite of two parts, as a {@link TunGsoSegmenter} segment is (headers, payload), or cut at
+     * a random point.
+     */
+    private static ByteBuf asComposite(ByteBuf buf, SplittableRandom random, int headerLength) {
+        int length = buf.readableBytes();
+        int cut = random.nextBoolean() ? headerLength : random.nextInt(length + 1);
+        ByteBuf composite = new CompositeByteBuf(PooledByteBufAllocator.DEFAULT, true, 2,
+                buf.retainedSlice(0, cut), buf.retainedSlice(cut, length - cut));
+        buf.release();
+        return composite;
     }
 
     /** The flow key the generator put into the last byte of the source address. */
