@@ -14,7 +14,11 @@ import io.github.nettytun.channel.tun.uring.IoUringTunChannel;
 import io.github.nettytun.channel.tun.uring.IoUringTunChannelOption;
 import io.github.nettytun.testing.TestNetns;
 import io.github.nettytun.testing.TunBridge;
+import io.github.nettytun.handler.codec.offload.TunGroCoalescer;
+import io.github.nettytun.handler.codec.offload.TunGsoSegmenter;
 import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -52,8 +56,12 @@ import java.util.regex.Pattern;
  *                      <==write== [bridge]     <--read--              <==read==
  * </pre>
  *
- * Every packet crosses two channels: read from one device, written to the other (header and all, so offload
- * super-packets cross unchanged). Workloads: {@code udp1400} (iperf3 UDP at full speed, 1400-byte IP packets:
+ * Every packet crosses two channels: read from one device, written to the other. Modes: {@code plain} (no virtio
+ * header), {@code offload} (IFF_VNET_HDR: super-packets cross unchanged, the pass-through forwarder) and
+ * {@code gro-gso} (IFF_VNET_HDR with the codecs: each super-packet read is cut into MTU-sized packets by
+ * {@code TunGsoSegmenter} and the packets written are coalesced again by {@code TunGroCoalescer}, the forwarding
+ * path of a VPN). With {@code --veth} each round also measures the same iperf3 run over a plain veth pair between
+ * the two namespaces, the kernel's own limit on this machine. Workloads: {@code udp1400} (iperf3 UDP at full speed, 1400-byte IP packets:
  * the packet-rate case) and {@code tcp} (one iperf3 TCP stream: the throughput case, where offload turns 1500-byte
  * packets into 64 KiB super-packets). Modes run interleaved (A B A B ...) so that machine noise hits all of them;
  * the report gives medians and ratios.
@@ -67,9 +75,14 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
                     + " READS_IN_FLIGHT reads wait on the device).")
     List<String> transports;
 
-    @Option(names = "--modes", split = ",", defaultValue = "plain,offload",
-            description = "plain (no virtio header) and/or offload (IFF_VNET_HDR, TSO/USO).")
+    @Option(names = "--modes", split = ",", defaultValue = "plain,offload,gro-gso",
+            description = "plain (no virtio header), offload (IFF_VNET_HDR, TSO/USO, super-packets forwarded as they"
+                    + " are), gro-gso (IFF_VNET_HDR, segmented by TunGsoSegmenter, coalesced by TunGroCoalescer).")
     List<String> modes;
+
+    @Option(names = "--veth", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Also measure a plain veth pair between the namespaces in every round (the reference).")
+    boolean veth;
 
     @Option(names = "--workloads", split = ",", defaultValue = "udp1400,tcp", description = "udp1400, tcp.")
     List<String> workloads;
@@ -124,6 +137,16 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
     public Integer call() throws Exception {
         List<Run> runs = new ArrayList<>();
         for (int round = 1; round <= rounds; round++) {
+            if (veth) {
+                try (VethSetup setup = new VethSetup()) {
+                    for (String workload : workloads) {
+                        Run run = setup.measure(workload, seconds);
+                        runs.add(run);
+                        System.out.printf(Locale.ROOT, "round %d %-8s %-8s %-8s %7.3f Gbit/s%n", round, "-", "veth",
+                                workload, run.gbitPerSecond);
+                    }
+                }
+            }
             for (String transport : transports) {
                 for (String mode : modes) {
                     try (Setup setup = new Setup(transport, mode, threads)) {
@@ -166,6 +189,8 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         private final TunBridge fromB = new TunBridge();
         private TunChannel tunA;
         private TunChannel tunB;
+        /** The codecs of gro-gso mode, whose counters the run prints. */
+        private final List<Object> codecs = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         Setup(String transport, String mode, int threads) throws Exception {
             this.transport = transport;
@@ -194,10 +219,25 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         }
 
         private TunChannel bind(TestNetns ns, String name, TunBridge bridge) throws Exception {
-            boolean offload = "offload".equals(mode);
+            boolean offload = !"plain".equals(mode);
+            ChannelHandler handler = bridge;
+            if ("gro-gso".equals(mode)) {
+                handler = new ChannelInitializer<TunChannel>() {
+                    @Override
+                    protected void initChannel(TunChannel ch) {
+                        TunGroCoalescer coalescer = new TunGroCoalescer();
+                        TunGsoSegmenter segmenter = new TunGsoSegmenter();
+                        codecs.add(coalescer);
+                        codecs.add(segmenter);
+                        ch.pipeline().addLast(coalescer, segmenter, bridge);
+                    }
+                };
+            } else if (!"plain".equals(mode) && !"offload".equals(mode)) {
+                throw new IllegalArgumentException("unknown mode " + mode);
+            }
             Bootstrap bootstrap = new Bootstrap().group(group).channel(channelClass(transport))
                     .option(TunChannelOption.IFF_VNET_HDR, offload)
-                    .handler(bridge);
+                    .handler(handler);
             if (transport.startsWith("io_uring")) {
                 bootstrap.option(IoUringTunChannelOption.POLL_FIRST, !"io_uring-reads".equals(transport));
             }
@@ -209,13 +249,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         }
 
         Run measure(String workload, int seconds) throws Exception {
-            List<String> cmd = new ArrayList<>(List.of("iperf3", "-c", ADDRESS_B.getHostAddress(),
-                    "-t", Integer.toString(seconds), "-J"));
-            if ("udp1400".equals(workload)) {
-                cmd.addAll(List.of("-u", "-b", "0", "-l", Integer.toString(1400 - 28)));
-            } else if (!"tcp".equals(workload)) {
-                throw new IllegalArgumentException("unknown workload " + workload);
-            }
+            String[] cmd = iperfClient(ADDRESS_B, workload, seconds);
             long packets0 = fromA.packets();
             long bytes0 = fromA.bytes();
             long both0 = packets0 + fromB.packets();
@@ -225,7 +259,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             IoWorkerSampler workers = new IoWorkerSampler();
             String json;
             try {
-                json = a.exec(cmd.toArray(new String[0]));
+                json = a.exec(cmd);
             } finally {
                 workers.stop();
             }
@@ -241,6 +275,9 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             }
             double gbit = received.get("bits_per_second") / 1e9;
             double lost = received.getOrDefault("lost_percent", 0.0);
+            for (Object codec : codecs) {
+                System.out.println("  " + codec);
+            }
             return new Run(transport, mode, workload, packets / elapsed, gbit, (cpu / 1e9) / (bytes / 1e9), lost,
                     (double) allocated / both, workers.max());
         }
@@ -258,6 +295,63 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
                 closeQuietly(a, b);
                 group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
             }
+        }
+    }
+
+    static String[] iperfClient(InetAddress server, String workload, int seconds) {
+        List<String> cmd = new ArrayList<>(List.of("iperf3", "-c", server.getHostAddress(),
+                "-t", Integer.toString(seconds), "-J"));
+        if ("udp1400".equals(workload)) {
+            cmd.addAll(List.of("-u", "-b", "0", "-l", Integer.toString(1400 - 28)));
+        } else if (!"tcp".equals(workload)) {
+            throw new IllegalArgumentException("unknown workload " + workload);
+        }
+        return cmd.toArray(new String[0]);
+    }
+
+    /**
+     * The reference: the two namespaces joined by a veth pair (MTU 1500, the kernel's default offloads), no TUN and
+     * no JVM on the path. The pair is created inside namespace A with its peer placed in B, so the machine's own
+     * namespace is never touched.
+     */
+    private static final class VethSetup implements AutoCloseable {
+        private static final InetAddress ADDRESS_A = address("10.202.0.1");
+        private static final InetAddress ADDRESS_B = address("10.202.0.2");
+
+        private final TestNetns a;
+        private final TestNetns b;
+
+        VethSetup() throws Exception {
+            TestNetns nsA = null;
+            TestNetns nsB = null;
+            try {
+                nsA = TestNetns.create();
+                nsB = TestNetns.create();
+                nsA.ip("link", "add", "vethA", "type", "veth", "peer", "name", "vethB", "netns", nsB.name());
+                nsA.ip("addr", "add", ADDRESS_A.getHostAddress() + "/24", "dev", "vethA");
+                nsB.ip("addr", "add", ADDRESS_B.getHostAddress() + "/24", "dev", "vethB");
+                nsA.ip("link", "set", "vethA", "up");
+                nsB.ip("link", "set", "vethB", "up");
+                Process server = nsB.spawn("iperf3", "-s", "--forceflush", "-B", ADDRESS_B.getHostAddress());
+                waitForServer(nsB, server);
+            } catch (Exception | Error e) {
+                closeQuietly(nsA, nsB);
+                throw e;
+            }
+            a = nsA;
+            b = nsB;
+        }
+
+        Run measure(String workload, int seconds) throws Exception {
+            String json = a.exec(iperfClient(ADDRESS_B, workload, seconds));
+            Map<String, Double> received = jsonObject(json, "sum_received");
+            return new Run("-", "veth", workload, Double.NaN, received.get("bits_per_second") / 1e9, Double.NaN,
+                    received.getOrDefault("lost_percent", 0.0), Double.NaN, 0);
+        }
+
+        @Override
+        public void close() {
+            closeQuietly(a, b); // deleting A's end removes the pair
         }
     }
 
@@ -459,15 +553,33 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
                 }
             }
         }
-        if (modes.contains("plain") && modes.contains("offload")) {
-            sb.append("\nRatios offload / plain (medians):\n\n| transport | workload | Gbit/s | CPU-s/GB |\n"
-                    + "|---|---|---:|---:|\n");
+        if (modes.contains("plain")) {
+            sb.append("\nRatios to plain (medians; offload = super-packets forwarded unchanged, gro-gso = segmented and"
+                    + " coalesced again by the codecs):\n\n| transport | mode / plain | workload | Gbit/s | CPU-s/GB |\n"
+                    + "|---|---|---|---:|---:|\n");
             for (String t : transports) {
-                for (String w : workloads) {
-                    String on = t + "/offload/" + w;
-                    String off = t + "/plain/" + w;
-                    sb.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f |%n", t, w,
-                            gbit.get(on) / gbit.get(off), cpu.get(on) / cpu.get(off)));
+                for (String m : modes) {
+                    if ("plain".equals(m)) {
+                        continue;
+                    }
+                    for (String w : workloads) {
+                        String on = t + '/' + m + '/' + w;
+                        String off = t + "/plain/" + w;
+                        sb.append(String.format(Locale.ROOT, "| %s | %s / plain | %s | %.2f | %.2f |%n", t, m, w,
+                                gbit.get(on) / gbit.get(off), cpu.get(on) / cpu.get(off)));
+                    }
+                }
+            }
+        }
+        if (veth) {
+            sb.append("\nGbit/s as a fraction of raw veth in the same rounds (medians):\n\n| transport | mode |"
+                    + " workload | of veth |\n|---|---|---|---:|\n");
+            for (String t : transports) {
+                for (String m : modes) {
+                    for (String w : workloads) {
+                        sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %.2f |%n", t, m, w,
+                                gbit.get(t + '/' + m + '/' + w) / gbit.get("-/veth/" + w)));
+                    }
                 }
             }
         }
