@@ -6,6 +6,8 @@
 package io.github.nettytun.testing;
 
 import io.github.nettytun.channel.tun.InternetChecksum;
+import io.github.nettytun.channel.tun.TunPacket;
+import io.github.nettytun.channel.tun.VirtioNetHeader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 
@@ -188,6 +190,27 @@ public final class PacketBuilder {
             buf.setByte(corruptAt, ~buf.getByte(corruptAt));
         }
         return buf;
+    }
+
+    /**
+     * A super-packet as a TUN device with offload hands it out (or takes it): the headers this builder makes for
+     * the first segment over the whole payload, the transport checksum field holding the pseudo-header sum (not
+     * complemented, as the virtio-net spec has it) and a virtio header with NEEDS_CSUM asking for segments of
+     * {@code gsoSize} payload bytes (TSO for TCP, USO for UDP).
+     */
+    public TunPacket buildSuperPacket(ByteBufAllocator alloc, int gsoSize) {
+        ByteBuf buf = build(alloc);
+        int ipLength = ipHeaderLength();
+        int transportLength = buf.readableBytes() - ipLength;
+        boolean tcp = protocol == TestPackets.PROTO_TCP;
+        int pseudo = version == 4
+                ? InternetChecksum.pseudoHeaderSumIpv4(buf, 0, protocol, transportLength)
+                : InternetChecksum.pseudoHeaderSumIpv6(buf, 0, protocol, transportLength);
+        buf.setShort(ipLength + (tcp ? 16 : 6), pseudo);
+        int gsoType = tcp ? (version == 4 ? VirtioNetHeader.GSO_TCPV4 : VirtioNetHeader.GSO_TCPV6)
+                : VirtioNetHeader.GSO_UDP_L4;
+        return new TunPacket(buf, VirtioNetHeader.of(VirtioNetHeader.F_NEEDS_CSUM, gsoType,
+                ipLength + transportHeaderLength(), gsoSize, ipLength, tcp ? 16 : 6));
     }
 
     /** The packet's bytes. */

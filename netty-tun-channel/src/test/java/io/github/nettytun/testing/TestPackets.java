@@ -27,62 +27,30 @@ public final class TestPackets {
     private TestPackets() {
     }
 
-    /** A complete IPv4 or IPv6 UDP packet with correct checksums. */
+    /** A complete IPv4 or IPv6 UDP packet with correct checksums (DF, TTL 64; see {@link PacketBuilder}). */
     public static ByteBuf udp(ByteBufAllocator alloc, InetAddress src, int srcPort, InetAddress dst, int dstPort,
                               byte[] payload) {
-        ByteBuf buf = ipAndUdpHeader(alloc, src, srcPort, dst, dstPort, payload.length);
-        int udp = buf.writerIndex() - 8;
-        buf.writeBytes(payload);
-        int sum = InternetChecksum.add(pseudoSum(buf, udp, 8 + payload.length),
-                InternetChecksum.sum(buf, udp, 8 + payload.length));
-        int check = InternetChecksum.finish(sum);
-        buf.setShort(udp + 6, check == 0 ? 0xffff : check);
-        return buf;
+        return udpBuilder(src, srcPort, dst, dstPort, payload).build(alloc);
     }
 
     /**
      * A UDP super-packet for a TUN device with USO: one IP/UDP header over the whole payload, and a virtio
-     * header asking the kernel to cut it into datagrams of {@code segmentSize} payload bytes. As the
-     * virtio-net spec has it, the UDP checksum field holds the pseudo-header sum (not complemented) and the
-     * kernel completes the checksum of every segment.
+     * header asking the kernel to cut it into datagrams of {@code segmentSize} payload bytes
+     * ({@link PacketBuilder#buildSuperPacket(ByteBufAllocator, int)}).
      */
     public static TunPacket udpSuperPacket(ByteBufAllocator alloc, InetAddress src, int srcPort, InetAddress dst,
                                            int dstPort, byte[] payload, int segmentSize) {
-        ByteBuf buf = ipAndUdpHeader(alloc, src, srcPort, dst, dstPort, payload.length);
-        int udp = buf.writerIndex() - 8;
-        buf.writeBytes(payload);
-        buf.setShort(udp + 6, pseudoSum(buf, udp, 8 + payload.length));
-        VirtioNetHeader header = VirtioNetHeader.of(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_UDP_L4,
-                udp + 8, segmentSize, udp, 6);
-        return new TunPacket(buf, header);
+        return udpBuilder(src, srcPort, dst, dstPort, payload).buildSuperPacket(alloc, segmentSize);
     }
 
-    private static ByteBuf ipAndUdpHeader(ByteBufAllocator alloc, InetAddress src, int srcPort, InetAddress dst,
-                                          int dstPort, int payloadLength) {
+    private static PacketBuilder udpBuilder(InetAddress src, int srcPort, InetAddress dst, int dstPort,
+                                            byte[] payload) {
         boolean v4 = src instanceof Inet4Address;
         if (v4 != dst instanceof Inet4Address) {
             throw new IllegalArgumentException("mixed address families: " + src + " -> " + dst);
         }
-        int udpLength = 8 + payloadLength;
-        ByteBuf buf = alloc.directBuffer((v4 ? 20 : 40) + udpLength);
-        if (v4) {
-            buf.writeByte(0x45).writeByte(0).writeShort(20 + udpLength)
-                    .writeShort(0x1234).writeShort(0x4000)             // id, DF
-                    .writeByte(64).writeByte(PROTO_UDP).writeShort(0)  // ttl, protocol, checksum
-                    .writeBytes(src.getAddress()).writeBytes(dst.getAddress());
-            buf.setShort(10, InternetChecksum.checksum(buf, 0, 20));
-        } else {
-            buf.writeInt(0x60000000).writeShort(udpLength).writeByte(PROTO_UDP).writeByte(64)
-                    .writeBytes(src.getAddress()).writeBytes(dst.getAddress());
-        }
-        buf.writeShort(srcPort).writeShort(dstPort).writeShort(udpLength).writeShort(0);
-        return buf;
-    }
-
-    private static int pseudoSum(ByteBuf ip, int transportIndex, int transportLength) {
-        return ipVersion(ip) == 4
-                ? InternetChecksum.pseudoHeaderSumIpv4(ip, ip.readerIndex(), PROTO_UDP, transportLength)
-                : InternetChecksum.pseudoHeaderSumIpv6(ip, ip.readerIndex(), PROTO_UDP, transportLength);
+        return PacketBuilder.udp(v4 ? 4 : 6).source(src.getAddress(), srcPort).destination(dst.getAddress(), dstPort)
+                .id(0x1234).payload(payload);
     }
 
     /** The IP version of the packet at the reader index. */

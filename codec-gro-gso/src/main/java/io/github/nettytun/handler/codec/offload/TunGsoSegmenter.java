@@ -346,6 +346,11 @@ public class TunGsoSegmenter extends ChannelInboundHandlerAdapter {
         return passedThrough;
     }
 
+    /** Packets passed on: {@link #segments()} + {@link #checksumsCompleted()} + {@link #passedThrough()}. */
+    public long packetsOut() {
+        return segments + checksumsCompleted + passedThrough;
+    }
+
     /** Packets dropped for {@code reason}. */
     public long dropped(DropReason reason) {
         return drops.get(reason.ordinal());

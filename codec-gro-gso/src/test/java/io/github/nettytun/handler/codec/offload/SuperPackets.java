@@ -24,24 +24,9 @@ final class SuperPackets {
     private SuperPackets() {
     }
 
-    /**
-     * A super-packet: the headers {@code template} makes for segment 0 over the whole payload, the transport
-     * checksum field holding the pseudo-header sum, and a virtio header as the kernel writes it.
-     */
-    static TunPacket of(PacketBuilder template, boolean tcp, int gsoSize) {
-        ByteBuf buf = template.build(PooledByteBufAllocator.DEFAULT);
-        int version = buf.getUnsignedByte(0) >>> 4;
-        int ipLength = template.ipHeaderLength();
-        int transportLength = buf.readableBytes() - ipLength;
-        int protocol = tcp ? 6 : 17;
-        int pseudo = version == 4
-                ? InternetChecksum.pseudoHeaderSumIpv4(buf, 0, protocol, transportLength)
-                : InternetChecksum.pseudoHeaderSumIpv6(buf, 0, protocol, transportLength);
-        buf.setShort(ipLength + (tcp ? 16 : 6), pseudo);
-        int gsoType = tcp ? (version == 4 ? VirtioNetHeader.GSO_TCPV4 : VirtioNetHeader.GSO_TCPV6)
-                : VirtioNetHeader.GSO_UDP_L4;
-        return new TunPacket(buf, VirtioNetHeader.of(VirtioNetHeader.F_NEEDS_CSUM, gsoType,
-                ipLength + template.transportHeaderLength(), gsoSize, ipLength, tcp ? 16 : 6));
+    /** A super-packet as the kernel hands it out: {@link PacketBuilder#buildSuperPacket}. */
+    static TunPacket of(PacketBuilder template, int gsoSize) {
+        return template.buildSuperPacket(PooledByteBufAllocator.DEFAULT, gsoSize);
     }
 
     /**

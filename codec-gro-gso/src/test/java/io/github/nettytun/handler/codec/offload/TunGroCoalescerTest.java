@@ -309,7 +309,7 @@ class TunGroCoalescerTest {
         List<PacketBuilder> run = tcpRun(4, 4, null);
         channel.write(run.get(0).build(PooledByteBufAllocator.DEFAULT));
         channel.write(run.get(1).build(PooledByteBufAllocator.DEFAULT));
-        TunPacket offload = SuperPackets.of(PacketBuilder.tcp(6).payload(pattern(3000, 1)), true, 1000);
+        TunPacket offload = SuperPackets.of(PacketBuilder.tcp(6).payload(pattern(3000, 1)), 1000);
         channel.write(offload);
         channel.write(run.get(2).build(PooledByteBufAllocator.DEFAULT));
         channel.write(run.get(3).build(PooledByteBufAllocator.DEFAULT));

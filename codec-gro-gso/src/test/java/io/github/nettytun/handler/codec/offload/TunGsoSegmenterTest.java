@@ -56,7 +56,7 @@ class TunGsoSegmenterTest {
 
     private static Split tcp(int version, byte[] payload, int gsoSize, int flags, IntFunction<PacketBuilder> base) {
         int last = Math.max(1, (payload.length + gsoSize - 1) / gsoSize) - 1;
-        return new Split(() -> SuperPackets.of(base.apply(0).flags(flags).payload(payload), true, gsoSize),
+        return new Split(() -> SuperPackets.of(base.apply(0).flags(flags).payload(payload), gsoSize),
                 expectedSegments(payload, gsoSize, i -> {
                     int f = flags;
                     if (i != last) {
@@ -106,7 +106,7 @@ class TunGsoSegmenterTest {
     }
 
     private static Split udp(int version, byte[] payload, int gsoSize) {
-        return new Split(() -> SuperPackets.of(PacketBuilder.udp(version).id(40).payload(payload), false, gsoSize),
+        return new Split(() -> SuperPackets.of(PacketBuilder.udp(version).id(40).payload(payload), gsoSize),
                 expectedSegments(payload, gsoSize, i -> PacketBuilder.udp(version).id(40 + i)));
     }
 
@@ -167,11 +167,11 @@ class TunGsoSegmenterTest {
     }
 
     private static TunPacket tcpSuper(int version) {
-        return SuperPackets.of(PacketBuilder.tcp(version).payload(pattern(3000, 4)), true, 1000);
+        return SuperPackets.of(PacketBuilder.tcp(version).payload(pattern(3000, 4)), 1000);
     }
 
     private static TunPacket udpSuper(int version) {
-        return SuperPackets.of(PacketBuilder.udp(version).payload(pattern(3000, 4)), false, 1000);
+        return SuperPackets.of(PacketBuilder.udp(version).payload(pattern(3000, 4)), 1000);
     }
 
     /** {@code packet} with one virtio field replaced: 0 flags, 1 gsoType, 2 hdrLen, 3 gsoSize, 4 start, 5 offset. */
@@ -255,7 +255,7 @@ class TunGsoSegmenterTest {
     void needsCsumWithoutGsoGetsItsChecksumCompleted(int version, boolean tcp) {
         PacketBuilder b = (tcp ? PacketBuilder.tcp(version) : PacketBuilder.udp(version)).payload(pattern(333, 5));
         byte[] expected = b.bytes();
-        TunPacket in = SuperPackets.of(b, tcp, 1500);
+        TunPacket in = SuperPackets.of(b, 1500);
         VirtioNetHeader h = in.header();
         in = new TunPacket(in.content(), VirtioNetHeader.of(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_NONE,
                 0, 0, h.csumStart(), h.csumOffset()));
@@ -279,7 +279,7 @@ class TunGsoSegmenterTest {
             PacketBuilder b = PacketBuilder.udp(4).payload(new byte[] {(byte) (v >>> 8), (byte) v});
             byte[] bytes = b.bytes();
             if ((bytes[26] & 0xff) == 0xff && (bytes[27] & 0xff) == 0xff) {
-                TunPacket in = SuperPackets.of(b, false, 1500);
+                TunPacket in = SuperPackets.of(b, 1500);
                 in = new TunPacket(in.content(), VirtioNetHeader.of(VirtioNetHeader.F_NEEDS_CSUM, 0, 0, 0, 20, 6));
                 EmbeddedChannel channel = new EmbeddedChannel(new TunGsoSegmenter());
                 channel.writeInbound(in);
@@ -349,6 +349,7 @@ class TunGsoSegmenterTest {
         assertEquals(1, segmenter.passedThrough());
         assertEquals(1, segmenter.dropped(DropReason.GSO_SIZE));
         assertEquals(7, n);
+        assertEquals(n, segmenter.packetsOut());
         assertTrue(segmenter.toString().contains("GSO_SIZE=1"), segmenter.toString());
         assertFalse(channel.finish());
     }
