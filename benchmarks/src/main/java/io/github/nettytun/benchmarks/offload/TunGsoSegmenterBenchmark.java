@@ -5,7 +5,6 @@
  */
 package io.github.nettytun.benchmarks.offload;
 
-import io.github.nettytun.channel.tun.InternetChecksum;
 import io.github.nettytun.channel.tun.TunPacket;
 import io.github.nettytun.channel.tun.VirtioNetHeader;
 import io.github.nettytun.handler.codec.offload.TunGsoSegmenter;
@@ -76,17 +75,12 @@ public class TunGsoSegmenterBenchmark {
         int hdrLen = ipLength + (tcp ? 20 : 8);
         byte[] payload = new byte[65535 - hdrLen];
         new SplittableRandom(1).nextBytes(payload);
-        PacketBuilder b = (tcp ? PacketBuilder.tcp(version) : PacketBuilder.udp(version)).payload(payload);
-        superPacket = b.build(PooledByteBufAllocator.DEFAULT);
-        int transportLength = superPacket.readableBytes() - ipLength;
-        int pseudo = version == 4
-                ? InternetChecksum.pseudoHeaderSumIpv4(superPacket, 0, tcp ? 6 : 17, transportLength)
-                : InternetChecksum.pseudoHeaderSumIpv6(superPacket, 0, tcp ? 6 : 17, transportLength);
-        superPacket.setShort(ipLength + (tcp ? 16 : 6), pseudo);
+        TunPacket packet = (tcp ? PacketBuilder.tcp(version) : PacketBuilder.udp(version)).payload(payload)
+                .buildSuperPacket(PooledByteBufAllocator.DEFAULT, gsoSize);
+        superPacket = packet.content();
+        header = packet.header();
         headers = new byte[hdrLen];
         superPacket.getBytes(0, headers);
-        header = VirtioNetHeader.of(VirtioNetHeader.F_NEEDS_CSUM, tcp ? (version == 4 ? VirtioNetHeader.GSO_TCPV4
-                : VirtioNetHeader.GSO_TCPV6) : VirtioNetHeader.GSO_UDP_L4, hdrLen, gsoSize, ipLength, tcp ? 16 : 6);
         channel = new EmbeddedChannel(new TunGsoSegmenter(), new ChannelInboundHandlerAdapter() {
             @Override
             public void channelRead(ChannelHandlerContext ctx, Object msg) {

@@ -522,8 +522,9 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
                 .append(String.join(",", transports)).append(" --modes ").append(String.join(",", modes))
                 .append(" --workloads ").append(String.join(",", workloads)).append(" --seconds ").append(seconds)
                 .append(" --rounds ").append(rounds).append(" --threads ").append(threads).append("`\n\n");
-        sb.append("TUN packets/s counts reads on the sending side's channel (each is also one write on the other):"
-                + " with offload a read is a super-packet. Gbit/s is iperf3's receiver goodput. CPU-s/GB is this"
+        sb.append("TUN packets/s counts the packets the sending side's bridge forwards (each is one write on the"
+                + " other channel): with offload a super-packet, in gro-gso mode a segment. veth has no JVM on its"
+                + " path, hence no packet, CPU or allocation figures. Gbit/s is iperf3's receiver goodput. CPU-s/GB is this"
                 + " JVM's CPU time per GB of IP packets bridged (iperf3's own CPU is not included). B/packet is what"
                 + " the JVM allocated per packet read (both directions; each is also written once). iou-wrk is the"
                 + " most io_uring worker threads seen in this process during any of the runs.\n\n");
@@ -532,9 +533,9 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         sb.append("|---|---|---|---:|---:|---:|---:|---:|---:|\n");
         for (String key : pps.keySet()) {
             String[] p = key.split("/");
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f | %.3f | %.2f | %.1f | %.1f | %.0f |%n",
-                    p[0], p[1], p[2], pps.get(key), gbit.get(key), cpu.get(key), lost.get(key), alloc.get(key),
-                    workers.get(key)));
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.3f | %s | %.1f | %s | %.0f |%n",
+                    p[0], p[1], p[2], orDash("%,.0f", pps.get(key)), gbit.get(key), orDash("%.2f", cpu.get(key)),
+                    lost.get(key), orDash("%.1f", alloc.get(key)), workers.get(key)));
         }
         if (transports.contains("epoll") && transports.size() > 1) {
             sb.append("\nRatios to epoll (medians; CPU-s/GB below 1 means less CPU than epoll):\n\n"
@@ -586,10 +587,16 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         sb.append("\nAll runs:\n\n| transport | mode | workload | packets/s | Gbit/s | CPU-s/GB |\n|---|---|---|---:|"
                 + "---:|---:|\n");
         for (Run r : runs) {
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %,.0f | %.3f | %.2f |%n", r.transport, r.mode,
-                    r.workload, r.packetsPerSecond, r.gbitPerSecond, r.cpuSecondsPerGb));
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.3f | %s |%n", r.transport, r.mode,
+                    r.workload, orDash("%,.0f", r.packetsPerSecond), r.gbitPerSecond,
+                    orDash("%.2f", r.cpuSecondsPerGb)));
         }
         return sb.toString();
+    }
+
+    /** A number, or "-" where the run has none (veth: no JVM on the path). */
+    private static String orDash(String format, double value) {
+        return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value);
     }
 
     private static String machine() throws IOException {
