@@ -44,7 +44,6 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -639,34 +638,7 @@ public abstract class TunChannelContractTest {
                 family == 4 ? 24 : 64, toB, toA);
         Socket client = wire.client;
         Socket accepted = wire.accepted;
-        accepted.setSoTimeout(WAIT_SECONDS * 1000);
-
-        int total = 8 << 20;
-        byte[] chunk = pattern(1 << 20, family);
-        CompletableFuture<byte[]> sent = CompletableFuture.supplyAsync(() -> {
-            try (OutputStream out = client.getOutputStream()) {
-                MessageDigest digest = MessageDigest.getInstance("SHA-256");
-                for (int i = 0; i < total / chunk.length; i++) {
-                    out.write(chunk);
-                    digest.update(chunk);
-                }
-                client.shutdownOutput();
-                return digest.digest();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        long received = 0;
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = accepted.getInputStream()) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                digest.update(buf, 0, n);
-                received += n;
-            }
-        }
-        assertEquals(total, received);
-        assertArrayEquals(sent.get(WAIT_SECONDS, TimeUnit.SECONDS), digest.digest(), "bytes changed on the way");
+        TcpTransfer.assertExact(client, accepted, 8 << 20, pattern(1 << 20, family), WAIT_SECONDS);
 
         int gsoType = family == 4 ? VirtioNetHeader.GSO_TCPV4 : VirtioNetHeader.GSO_TCPV6;
         PacketCollector.Captured largest = largestTcp.get();

@@ -10,6 +10,7 @@ import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.TunChannelOption;
 import io.github.nettytun.channel.tun.epoll.EpollTunTransport;
 import io.github.nettytun.testing.Privileged;
+import io.github.nettytun.testing.TcpTransfer;
 import io.github.nettytun.testing.TestNetns;
 import io.github.nettytun.testing.TunBridge;
 import io.github.nettytun.testing.TunTransport;
@@ -23,20 +24,15 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static io.github.nettytun.testing.TestPackets.pattern;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -131,34 +127,9 @@ class TunForwarderTest {
         resources.add(client);
         Socket accepted = server.accept();
         resources.add(accepted);
-        accepted.setSoTimeout(WAIT_SECONDS * 1000);
 
         int total = 32 << 20;
-        byte[] chunk = pattern(1 << 20, family);
-        CompletableFuture<byte[]> sent = CompletableFuture.supplyAsync(() -> {
-            try (OutputStream out = client.getOutputStream()) {
-                MessageDigest digest = MessageDigest.getInstance("SHA-256");
-                for (int i = 0; i < total / chunk.length; i++) {
-                    out.write(chunk);
-                    digest.update(chunk);
-                }
-                client.shutdownOutput();
-                return digest.digest();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
-            }
-        });
-        MessageDigest digest = MessageDigest.getInstance("SHA-256");
-        long received = 0;
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = accepted.getInputStream()) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                digest.update(buf, 0, n);
-                received += n;
-            }
-        }
-        assertEquals(total, received);
-        assertArrayEquals(sent.get(WAIT_SECONDS, TimeUnit.SECONDS), digest.digest(), "bytes changed on the way");
+        TcpTransfer.assertExact(client, accepted, total, pattern(1 << 20, family), WAIT_SECONDS);
 
         String counters = a.segmenter + " " + b.coalescer + " " + b.segmenter + " " + a.coalescer;
         assertTrue(a.bridge.errors().isEmpty() && b.bridge.errors().isEmpty(),
