@@ -1,0 +1,330 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.handler.vpn;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundHandlerAdapter;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.Errors;
+import io.netty.channel.unix.SegmentedDatagramPacket;
+import io.netty.util.internal.ObjectUtil;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+
+import java.lang.reflect.Method;
+import java.net.Inet6Address;
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+import java.util.Objects;
+
+/**
+ * Batches the {@link DatagramPacket}s written to a datagram channel between two flushes into UDP GSO sends: each
+ * run of consecutive packets to the same recipient (from the same sender), all of one size except a shorter last
+ * one, leaves as one {@link SegmentedDatagramPacket}, which Netty's epoll and io_uring datagram channels send with
+ * one {@code sendmsg} and {@code UDP_SEGMENT}; the kernel cuts it into the original datagrams (Linux 4.18+,
+ * {@code udp(7)}). A run holds at most {@link #MAX_SEGMENTS} datagrams and 65507 (IPv4) or 65527 (IPv6) payload
+ * bytes. Order is kept, and every packet that does not batch is written as it came.
+ *
+ * <p>The segmented payload is a {@link CompositeByteBuf} of the packets' contents, so no payload byte is copied.
+ *
+ * <p>Each write's promise completes when the send that carries it does. On a channel that cannot send segmented
+ * packets (NIO, or a kernel without UDP_SEGMENT) this handler passes everything through. When a segmented send fails
+ * with {@code EIO}, the route cannot do GSO (no checksum offload on the device, or IPsec): the handler switches GSO
+ * off for its channel, logs that once, and resends the run's packets one by one.
+ *
+ * <p>Place it right after the datagram channel's head, behind any handler that writes datagrams. One instance per
+ * channel; the counters may be read from any thread.
+ */
+public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
+
+    /** Most datagrams in one segmented send ({@code UDP_MAX_SEGMENTS} of {@code include/linux/udp.h}). */
+    public static final int MAX_SEGMENTS = 64;
+    /** Most payload bytes in one IPv4 UDP send: 65535 - 20 (IPv4 header) - 8 (UDP header). */
+    public static final int MAX_IPV4_PAYLOAD = 65507;
+    /** Most payload bytes in one IPv6 UDP send: 65535 - 8 (UDP header); the IPv6 header does not count. */
+    public static final int MAX_IPV6_PAYLOAD = 65527;
+    /** Packets held at most before the batch is written without waiting for the flush. */
+    public static final int DEFAULT_MAX_PENDING = 1024;
+
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(UdpGsoSender.class);
+    /** {@code EIO} of {@code asm-generic/errno-base.h}. */
+    private static final int EIO = 5;
+
+    private enum Gso { UNKNOWN, ON, OFF }
+
+    private final int maxPending;
+    private Gso gso = Gso.UNKNOWN;
+    private DatagramPacket[] packets = new DatagramPacket[16];
+    private ChannelPromise[] promises = new ChannelPromise[16];
+    private int count;
+
+    private volatile long datagramsIn;
+    private volatile long segmentedSends;
+    private volatile long segmentsSent;
+    private volatile long fallbacks;
+
+    public UdpGsoSender() {
+        this(DEFAULT_MAX_PENDING);
+    }
+
+    /** @param maxPending packets held at most before they are written without waiting for the flush */
+    public UdpGsoSender(int maxPending) {
+        this.maxPending = ObjectUtil.checkPositive(maxPending, "maxPending");
+    }
+
+    /**
+     * Whether {@code channel} sends {@link SegmentedDatagramPacket}s with UDP_SEGMENT: Netty's epoll and io_uring
+     * datagram channels on a kernel that has it. Other channels (NIO among them) would send one large datagram.
+     */
+    public static boolean isSegmentedSendSupported(Channel channel) {
+        String name = channel.getClass().getName();
+        if (!name.equals("io.netty.channel.epoll.EpollDatagramChannel")
+                && !name.equals("io.netty.channel.uring.IoUringDatagramChannel")) {
+            return false;
+        }
+        try {
+            // Reflection keeps this module free of a dependency on either transport.
+            Method probe = channel.getClass().getMethod("isSegmentedDatagramPacketSupported");
+            return (Boolean) probe.invoke(null);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            logger.debug("cannot ask {} for UDP_SEGMENT support", name, e);
+            return false;
+        }
+    }
+
+    /** Whether this handler batches for {@code channel}; {@link #isSegmentedSendSupported(Channel)} by default. */
+    protected boolean supportsSegmentedSend(Channel channel) {
+        return isSegmentedSendSupported(channel);
+    }
+
+    // ------------------------------------------------------------------------------------------------ handler
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (!(msg instanceof DatagramPacket) || msg instanceof SegmentedDatagramPacket || !gsoOn(ctx)) {
+            writePending(ctx);
+            ctx.write(msg, promise);
+            return;
+        }
+        datagramsIn++;
+        if (count == packets.length) {
+            packets = Arrays.copyOf(packets, count * 2);
+            promises = Arrays.copyOf(promises, count * 2);
+        }
+        packets[count] = (DatagramPacket) msg;
+        promises[count] = promise;
+        if (++count >= maxPending) {
+            writePending(ctx);
+        }
+    }
+
+    @Override
+    public void flush(ChannelHandlerContext ctx) {
+        writePending(ctx);
+        ctx.flush();
+    }
+
+    @Override
+    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
+        writePending(ctx);
+        ctx.close(promise);
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        writePending(ctx);
+    }
+
+    private boolean gsoOn(ChannelHandlerContext ctx) {
+        if (gso == Gso.UNKNOWN) {
+            gso = supportsSegmentedSend(ctx.channel()) ? Gso.ON : Gso.OFF;
+            if (gso == Gso.OFF) {
+                logger.debug("{} cannot send segmented datagrams; {} passes everything through", ctx.channel(),
+                        getClass().getSimpleName());
+            }
+        }
+        return gso == Gso.ON;
+    }
+
+    /** Writes the held packets, each run of them as one segmented packet. */
+    private void writePending(ChannelHandlerContext ctx) {
+        int n = count;
+        if (n == 0) {
+            return;
+        }
+        count = 0;
+        try {
+            for (int i = 0; i < n; ) {
+                int end = runEnd(i, n);
+                if (end - i == 1) {
+                    ctx.write(packets[i], promises[i]);
+                } else {
+                    writeRun(ctx, i, end);
+                }
+                i = end;
+            }
+        } finally {
+            Arrays.fill(packets, 0, n, null);
+            Arrays.fill(promises, 0, n, null);
+        }
+    }
+
+    /** The end (exclusive) of the run that starts at {@code start}. */
+    private int runEnd(int start, int n) {
+        DatagramPacket first = packets[start];
+        int size = first.content().readableBytes();
+        if (size == 0) {
+            return start + 1;
+        }
+        InetSocketAddress recipient = first.recipient();
+        InetSocketAddress sender = first.sender();
+        int limit = recipient.getAddress() instanceof Inet6Address ? MAX_IPV6_PAYLOAD : MAX_IPV4_PAYLOAD;
+        int total = size;
+        int end = start + 1;
+        while (end < n && end - start < MAX_SEGMENTS) {
+            DatagramPacket p = packets[end];
+            int length = p.content().readableBytes();
+            if (length == 0 || length > size || total + length > limit || !recipient.equals(p.recipient())
+                    || !Objects.equals(sender, p.sender())) {
+                break;
+            }
+            total += length;
+            end++;
+            if (length < size) {
+                break; // a shorter datagram ends the run
+            }
+        }
+        return end;
+    }
+
+    private void writeRun(ChannelHandlerContext ctx, int start, int end) {
+        DatagramPacket first = packets[start];
+        int size = first.content().readableBytes();
+        int segments = end - start;
+        CompositeByteBuf payload = ctx.alloc().compositeDirectBuffer(segments);
+        ChannelPromise[] members = new ChannelPromise[segments];
+        for (int i = start; i < end; i++) {
+            payload.addComponent(true, packets[i].content());
+            members[i - start] = promises[i];
+        }
+        SegmentedDatagramPacket send = first.sender() == null
+                ? new SegmentedDatagramPacket(payload, size, first.recipient())
+                : new SegmentedDatagramPacket(payload, size, first.recipient(), first.sender());
+        segmentedSends++;
+        segmentsSent += segments;
+        // Held until the send completes, to resend the packets one by one if the route cannot do GSO.
+        payload.retain();
+        ctx.write(send).addListener(new RunListener(ctx, payload, size, first.recipient(), first.sender(), members));
+    }
+
+    /** Completes a run's promises when its send completes; on EIO resends its packets without GSO. */
+    private final class RunListener implements ChannelFutureListener {
+        private final ChannelHandlerContext ctx;
+        private final ByteBuf payload;
+        private final int size;
+        private final InetSocketAddress recipient;
+        private final InetSocketAddress sender;
+        private final ChannelPromise[] members;
+
+        RunListener(ChannelHandlerContext ctx, ByteBuf payload, int size, InetSocketAddress recipient,
+                    InetSocketAddress sender, ChannelPromise[] members) {
+            this.ctx = ctx;
+            this.payload = payload;
+            this.size = size;
+            this.recipient = recipient;
+            this.sender = sender;
+            this.members = members;
+        }
+
+        @Override
+        public void operationComplete(ChannelFuture future) {
+            try {
+                Throwable cause = future.cause();
+                if (cause == null) {
+                    for (ChannelPromise p : members) {
+                        p.trySuccess();
+                    }
+                } else if (isEio(cause) && ctx.channel().isActive()) {
+                    fallBack(cause);
+                } else {
+                    for (ChannelPromise p : members) {
+                        p.tryFailure(cause);
+                    }
+                }
+            } finally {
+                payload.release();
+            }
+        }
+
+        private void fallBack(Throwable cause) {
+            if (gso != Gso.OFF) {
+                gso = Gso.OFF;
+                fallbacks++;
+                logger.warn("{}: a UDP GSO send to {} failed with EIO (the route cannot segment); sending "
+                        + "unsegmented from now on", ctx.channel(), recipient, cause);
+            }
+            int index = payload.readerIndex();
+            int end = payload.writerIndex();
+            for (ChannelPromise p : members) {
+                int length = Math.min(size, end - index);
+                ByteBuf part = payload.retainedSlice(index, length);
+                index += length;
+                ctx.write(sender == null ? new DatagramPacket(part, recipient) : new DatagramPacket(part, recipient,
+                        sender), p);
+            }
+            ctx.flush();
+        }
+    }
+
+    private static boolean isEio(Throwable cause) {
+        return cause instanceof Errors.NativeIoException && ((Errors.NativeIoException) cause).expectedErr() == -EIO;
+    }
+
+    // ------------------------------------------------------------------------------------------------- counters
+
+    /** Datagrams taken into batches. */
+    public long datagramsIn() {
+        return datagramsIn;
+    }
+
+    /** Segmented sends written. */
+    public long segmentedSends() {
+        return segmentedSends;
+    }
+
+    /** Datagrams that went out inside segmented sends. */
+    public long segmentsSent() {
+        return segmentsSent;
+    }
+
+    /** Average datagrams per segmented send (0 before the first). */
+    public double segmentsPerSend() {
+        long sends = segmentedSends;
+        return sends == 0 ? 0 : (double) segmentsSent / sends;
+    }
+
+    /** Times GSO was switched off for the channel after an EIO (0 or 1). */
+    public long fallbacks() {
+        return fallbacks;
+    }
+
+    /** Whether segmented sends are on for this handler's channel (false before the first write is seen). */
+    public boolean isGsoActive() {
+        return gso == Gso.ON;
+    }
+
+    @Override
+    public String toString() {
+        return "UdpGsoSender(gso=" + gso + ", in=" + datagramsIn + ", segmentedSends=" + segmentedSends
+                + ", segments=" + segmentsSent + ", fallbacks=" + fallbacks + ')';
+    }
+}
