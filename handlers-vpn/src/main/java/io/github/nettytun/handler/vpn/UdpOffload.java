@@ -1,0 +1,129 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.handler.vpn;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.FixedRecvByteBufAllocator;
+import io.netty.channel.socket.DatagramChannelConfig;
+import io.netty.util.internal.ObjectUtil;
+import io.netty.util.internal.logging.InternalLogger;
+import io.netty.util.internal.logging.InternalLoggerFactory;
+
+/**
+ * Sets up the encrypted side of a VPN, a UDP channel, for batched receives that lose nothing, per transport:
+ *
+ * <ul>
+ *   <li><b>epoll</b> ({@code EpollDatagramChannel}): {@code UDP_GRO} on, so the kernel hands over runs of datagrams
+ *       from one sender as one receive, which Netty splits into {@code DatagramPacket}s (slices of one buffer)
+ *       before the pipeline. {@code MAX_DATAGRAM_PAYLOAD_SIZE} stays 0 and every read gets a 64 KiB buffer: with
+ *       a smaller payload size Netty would use {@code recvmmsg} into fixed slots and a coalesced receive would be
+ *       cut short, silently.</li>
+ *   <li><b>io_uring</b> ({@code IoUringDatagramChannel}): no GRO (its read path does not parse the GRO control
+ *       message, so coalesced datagrams would reach the pipeline as one); instead {@code MAX_DATAGRAM_PAYLOAD_SIZE}
+ *       is the largest datagram expected and each read submits {@link #IO_URING_RECEIVES_PER_READ} receives at
+ *       once. A datagram larger than that size is truncated by the kernel: size it for the path MTU.</li>
+ *   <li>Any other channel (NIO): only the socket buffers.</li>
+ * </ul>
+ *
+ * Every transport gets {@link #SOCKET_BUFFER_SIZE} send and receive buffers; the kernel caps them at
+ * {@code net.core.wmem_max}/{@code rmem_max}, which {@link #checkBufferSizes(Channel)} reports in one log line.
+ */
+public final class UdpOffload {
+
+    /** Socket send and receive buffer asked for: 7 MiB, as wireguard-go asks. */
+    public static final int SOCKET_BUFFER_SIZE = 7 << 20;
+    /** A UDP receive with GRO holds at most one 64 KiB IP packet's payload. */
+    public static final int GRO_READ_BUFFER_SIZE = 65536;
+    /** Receives submitted per read on io_uring. */
+    public static final int IO_URING_RECEIVES_PER_READ = 32;
+
+    private static final InternalLogger logger = InternalLoggerFactory.getInstance(UdpOffload.class);
+    private static final String EPOLL_CHANNEL = "io.netty.channel.epoll.EpollDatagramChannel";
+    private static final String IO_URING_CHANNEL = "io.netty.channel.uring.IoUringDatagramChannel";
+
+    private UdpOffload() {
+    }
+
+    /**
+     * Sets the options above on {@code bootstrap} for channels of {@code channelClass}.
+     *
+     * @param maxDatagramSize the largest datagram payload expected (io_uring truncates larger ones)
+     * @return {@code bootstrap}
+     */
+    public static Bootstrap configure(Bootstrap bootstrap, Class<? extends Channel> channelClass,
+                                      int maxDatagramSize) {
+        ObjectUtil.checkInRange(maxDatagramSize, 1, 65535, "maxDatagramSize");
+        bootstrap.option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_SIZE)
+                .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_SIZE);
+        switch (channelClass.getName()) {
+            case EPOLL_CHANNEL:
+                bootstrap.option(option("io.netty.channel.epoll.EpollChannelOption", "UDP_GRO"), true)
+                        .option(option("io.netty.channel.epoll.EpollChannelOption", "MAX_DATAGRAM_PAYLOAD_SIZE"), 0)
+                        .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(GRO_READ_BUFFER_SIZE));
+                break;
+            case IO_URING_CHANNEL:
+                bootstrap.option(option("io.netty.channel.uring.IoUringChannelOption", "MAX_DATAGRAM_PAYLOAD_SIZE"),
+                                maxDatagramSize)
+                        .option(ChannelOption.RCVBUF_ALLOCATOR,
+                                new FixedRecvByteBufAllocator(maxDatagramSize * IO_URING_RECEIVES_PER_READ));
+                break;
+            default:
+                break;
+        }
+        return bootstrap;
+    }
+
+    /** A transport's option constant, read reflectively so that this module needs neither transport. */
+    @SuppressWarnings("unchecked")
+    private static <T> ChannelOption<T> option(String className, String name) {
+        try {
+            return (ChannelOption<T>) Class.forName(className).getField(name).get(null);
+        } catch (ReflectiveOperationException | LinkageError e) {
+            throw new IllegalStateException("cannot find " + className + '.' + name
+                    + " although the channel class is on the classpath", e);
+        }
+    }
+
+    /** What the kernel granted for a datagram channel's socket buffers. */
+    public static final class BufferSizes {
+        public final int receive;
+        public final int send;
+        /** Whether the kernel gave less than asked (it reports twice the size set, for its bookkeeping). */
+        public final boolean capped;
+
+        BufferSizes(int receive, int send, boolean capped) {
+            this.receive = receive;
+            this.send = send;
+            this.capped = capped;
+        }
+
+        @Override
+        public String toString() {
+            return "SO_RCVBUF " + receive + ", SO_SNDBUF " + send + (capped ? " (capped)" : "");
+        }
+    }
+
+    /**
+     * Reads back the socket buffer sizes of a bound datagram channel and logs one line at INFO if the kernel capped
+     * them below {@link #SOCKET_BUFFER_SIZE}, naming the sysctls that lift the cap.
+     */
+    public static BufferSizes checkBufferSizes(Channel channel) {
+        DatagramChannelConfig config = (DatagramChannelConfig) channel.config();
+        int receive = config.getReceiveBufferSize();
+        int send = config.getSendBufferSize();
+        // Linux doubles the value set (socket(7)), so a granted request reads back as at least the request.
+        boolean capped = receive < SOCKET_BUFFER_SIZE || send < SOCKET_BUFFER_SIZE;
+        BufferSizes sizes = new BufferSizes(receive, send, capped);
+        if (capped) {
+            logger.info("{}: socket buffers {} of {} asked; bursts may be dropped. Raise the limits with "
+                    + "sysctl -w net.core.rmem_max={} net.core.wmem_max={}", channel, sizes, SOCKET_BUFFER_SIZE,
+                    SOCKET_BUFFER_SIZE, SOCKET_BUFFER_SIZE);
+        }
+        return sizes;
+    }
+}
