@@ -56,7 +56,11 @@ class UdpGsoSenderTest {
     /** A sender that believes its channel can send segmented packets. */
     static final class TestSender extends UdpGsoSender {
         TestSender(int maxPending) {
-            super(maxPending);
+            this(maxPending, Payload.COPY);
+        }
+
+        TestSender(int maxPending, Payload payload) {
+            super(maxPending, payload);
         }
 
         @Override
@@ -144,8 +148,18 @@ class UdpGsoSenderTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("batches")
     void batches(Batch batch) {
+        check(batch, UdpGsoSender.Payload.COPY);
+    }
+
+    @ParameterizedTest(name = "composite payload: {0}")
+    @MethodSource("batches")
+    void batchesWithCompositePayload(Batch batch) {
+        check(batch, UdpGsoSender.Payload.COMPOSITE);
+    }
+
+    private static void check(Batch batch, UdpGsoSender.Payload mode) {
         Recorder recorder = new Recorder();
-        TestSender sender = new TestSender(UdpGsoSender.DEFAULT_MAX_PENDING);
+        TestSender sender = new TestSender(UdpGsoSender.DEFAULT_MAX_PENDING, mode);
         EmbeddedChannel channel = new EmbeddedChannel(recorder, sender);
         List<byte[]> written = new ArrayList<>();
         List<ChannelFuture> futures = new ArrayList<>();
