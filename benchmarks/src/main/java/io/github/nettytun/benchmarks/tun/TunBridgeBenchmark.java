@@ -5,6 +5,7 @@
  */
 package io.github.nettytun.benchmarks.tun;
 
+import io.github.nettytun.benchmarks.Medians;
 import io.github.nettytun.channel.tun.TunAddress;
 import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.TunChannelOption;
@@ -479,20 +480,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
     }
 
     private static Map<String, Double> medians(List<Run> runs, java.util.function.ToDoubleFunction<Run> metric) {
-        Map<String, List<Double>> byKey = new LinkedHashMap<>();
-        for (Run r : runs) {
-            byKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(metric.applyAsDouble(r));
-        }
-        Map<String, Double> medians = new LinkedHashMap<>();
-        byKey.forEach((k, v) -> medians.put(k, median(v)));
-        return medians;
-    }
-
-    static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        sorted.sort(null);
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        return Medians.of(runs, Run::key, metric);
     }
 
     private String report(List<Run> runs) throws IOException {

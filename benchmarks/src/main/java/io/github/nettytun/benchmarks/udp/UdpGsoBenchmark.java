@@ -5,6 +5,7 @@
  */
 package io.github.nettytun.benchmarks.udp;
 
+import io.github.nettytun.benchmarks.Medians;
 import io.github.nettytun.handler.vpn.UdpGsoSender;
 import io.github.nettytun.handler.vpn.UdpOffload;
 import io.netty.bootstrap.Bootstrap;
@@ -36,7 +37,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -246,17 +246,7 @@ public final class UdpGsoBenchmark implements Callable<Integer> {
     }
 
     private static Map<String, Double> medians(List<Run> runs, java.util.function.ToDoubleFunction<Run> f) {
-        Map<String, List<Double>> by = new LinkedHashMap<>();
-        for (Run r : runs) {
-            by.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(f.applyAsDouble(r));
-        }
-        Map<String, Double> m = new LinkedHashMap<>();
-        by.forEach((k, v) -> {
-            v.sort(null);
-            int n = v.size();
-            m.put(k, n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2);
-        });
-        return m;
+        return Medians.of(runs, Run::key, f);
     }
 
     private String report(List<Run> runs) {
