@@ -25,8 +25,8 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
  *       cut short, silently.</li>
  *   <li><b>io_uring</b> ({@code IoUringDatagramChannel}): no GRO (its read path does not parse the GRO control
  *       message, so coalesced datagrams would reach the pipeline as one); instead {@code MAX_DATAGRAM_PAYLOAD_SIZE}
- *       is the largest datagram expected and each read submits {@link #IO_URING_RECEIVES_PER_READ} receives at
- *       once. A datagram larger than that size is truncated by the kernel: size it for the path MTU.</li>
+ *       is the largest datagram expected and each read submits up to {@link #IO_URING_RECEIVES_PER_READ} receives
+ *       at once. A datagram larger than that size is truncated by the kernel: size it for the path MTU.</li>
  *   <li>Any other channel (NIO): only the socket buffers.</li>
  * </ul>
  *
@@ -39,8 +39,10 @@ public final class UdpOffload {
     public static final int SOCKET_BUFFER_SIZE = 7 << 20;
     /** A UDP receive with GRO holds at most one 64 KiB IP packet's payload. */
     public static final int GRO_READ_BUFFER_SIZE = 65536;
-    /** Receives submitted per read on io_uring. */
+    /** Receives submitted per read on io_uring, at most (fewer for large datagrams: {@link #IO_URING_READ_BYTES}). */
     public static final int IO_URING_RECEIVES_PER_READ = 32;
+    /** io_uring read buffers stay within this size: 32 receives of 1500 bytes, 4 of 64 KiB. */
+    public static final int IO_URING_READ_BYTES = 256 << 10;
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(UdpOffload.class);
     private static final String EPOLL_CHANNEL = "io.netty.channel.epoll.EpollDatagramChannel";
@@ -67,10 +69,12 @@ public final class UdpOffload {
                         .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(GRO_READ_BUFFER_SIZE));
                 break;
             case IO_URING_CHANNEL:
+                int receives = Math.max(1,
+                        Math.min(IO_URING_RECEIVES_PER_READ, IO_URING_READ_BYTES / maxDatagramSize));
                 bootstrap.option(option("io.netty.channel.uring.IoUringChannelOption", "MAX_DATAGRAM_PAYLOAD_SIZE"),
                                 maxDatagramSize)
                         .option(ChannelOption.RCVBUF_ALLOCATOR,
-                                new FixedRecvByteBufAllocator(maxDatagramSize * IO_URING_RECEIVES_PER_READ));
+                                new FixedRecvByteBufAllocator(maxDatagramSize * receives));
                 break;
             default:
                 break;

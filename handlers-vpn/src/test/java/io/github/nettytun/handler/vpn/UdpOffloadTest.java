@@ -104,6 +104,8 @@ class UdpOffloadTest {
 
         Channel ioUring = bind("io_uring", new io.netty.channel.ChannelInboundHandlerAdapter(), true);
         assertEquals(1500, ioUring.config().getOption(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE));
+        assertEquals(1500 * UdpOffload.IO_URING_RECEIVES_PER_READ, ((FixedRecvByteBufAllocator) ioUring.config()
+                .getOption(ChannelOption.RCVBUF_ALLOCATOR)).newHandle().guess(), "32 receives per read");
 
         Channel nio = bind("nio", new io.netty.channel.ChannelInboundHandlerAdapter(), true);
         UdpOffload.BufferSizes sizes = UdpOffload.checkBufferSizes(nio);
