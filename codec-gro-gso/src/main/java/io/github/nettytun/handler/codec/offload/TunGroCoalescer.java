@@ -331,7 +331,8 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
             return; // IPv4 without a checksum (IPv6 forbids it): coalescing would add one
         }
         // Verified before merging: the kernel recomputes the checksum of each segment and would hide corruption.
-        int sum = InternetChecksum.add(pseudo, InternetChecksum.sum(ip, ip.readerIndex() + ipLength, length - ipLength));
+        int sum = InternetChecksum.add(pseudo,
+                InternetChecksum.sum(ip, ip.readerIndex() + ipLength, length - ipLength));
         if (sum != 0xffff) {
             badChecksums++;
             return;
@@ -374,7 +375,8 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         if (available < ipLength) {
             return ipLength;
         }
-        int protocol = b.getUnsignedByte(i + (version == 4 ? Ipv4Header.PROTOCOL_OFFSET : Ipv6Header.NEXT_HEADER_OFFSET));
+        int protocol = b.getUnsignedByte(
+                i + (version == 4 ? Ipv4Header.PROTOCOL_OFFSET : Ipv6Header.NEXT_HEADER_OFFSET));
         if (protocol == IpProtocols.UDP) {
             return ipLength + UdpHeader.LENGTH;
         }
