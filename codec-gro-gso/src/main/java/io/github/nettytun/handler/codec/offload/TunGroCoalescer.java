@@ -206,7 +206,8 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         // group state, on heads
         boolean head;
         boolean closed;
-        int lastMember;      // index + 1 of the group's newest member, chained through nextMember; 0: none
+        int firstMember;     // index + 1 of the group's first member after the head, chained through nextMember
+        int lastMember;      // index + 1 of the group's newest member; 0: none
         int nextMember;
         int segments;
         int totalLength;     // IP length of the group as one packet
@@ -223,8 +224,6 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
             nextMember = 0;
             nextInBucket = 0;
         }
-
-        int firstMember;
     }
 
     private void add(Object msg, ByteBuf ip, ChannelPromise promise) {
