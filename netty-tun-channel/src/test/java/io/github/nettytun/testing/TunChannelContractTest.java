@@ -44,10 +44,8 @@ import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -89,7 +87,7 @@ public abstract class TunChannelContractTest {
     private static final int WAIT_SECONDS = 20;
 
     private final ByteBufAllocator alloc = PooledByteBufAllocator.DEFAULT;
-    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final Closer resources = new Closer();
     private EventLoopGroup group;
 
     /** The transport under test. */
@@ -103,24 +101,12 @@ public abstract class TunChannelContractTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        Exception failure = null;
-        // Last opened, first closed: channels and sockets before the namespaces they live in.
-        for (AutoCloseable r; (r = resources.pollLast()) != null; ) {
-            try {
-                r.close();
-            } catch (Exception e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
+        try {
+            resources.close();
+        } finally {
+            if (group != null) {
+                group.shutdownGracefully(0, 5, TimeUnit.SECONDS).sync();
             }
-        }
-        if (group != null) {
-            group.shutdownGracefully(0, 5, TimeUnit.SECONDS).sync();
-        }
-        if (failure != null) {
-            throw failure;
         }
     }
 

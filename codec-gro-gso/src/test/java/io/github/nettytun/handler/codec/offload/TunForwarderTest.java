@@ -9,6 +9,7 @@ import io.github.nettytun.channel.tun.TunAddress;
 import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.TunChannelOption;
 import io.github.nettytun.channel.tun.epoll.EpollTunTransport;
+import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TcpTransfer;
 import io.github.nettytun.testing.TestNetns;
@@ -28,8 +29,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.TimeUnit;
 
 import static io.github.nettytun.testing.TestPackets.pattern;
@@ -49,7 +48,7 @@ class TunForwarderTest {
     private static final int WAIT_SECONDS = 30;
 
     private final TunTransport transport = new EpollTunTransport();
-    private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+    private final Closer resources = new Closer();
     private EventLoopGroup group;
 
     @BeforeEach
@@ -60,21 +59,10 @@ class TunForwarderTest {
 
     @AfterEach
     void cleanUp() throws Exception {
-        Exception failure = null;
-        for (AutoCloseable r; (r = resources.pollLast()) != null; ) {
-            try {
-                r.close();
-            } catch (Exception e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
-        }
-        group.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).sync();
-        if (failure != null) {
-            throw failure;
+        try {
+            resources.close();
+        } finally {
+            group.shutdownGracefully(100, 5000, TimeUnit.MILLISECONDS).sync();
         }
     }
 
