@@ -1,0 +1,216 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.handler.vpn.wireguard;
+
+import io.netty.util.internal.PlatformDependent;
+import io.netty.util.internal.SystemPropertyUtil;
+import org.bouncycastle.crypto.InvalidCipherTextException;
+import org.bouncycastle.crypto.modes.ChaCha20Poly1305;
+import org.bouncycastle.crypto.params.KeyParameter;
+import org.bouncycastle.crypto.params.ParametersWithIV;
+
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import java.security.GeneralSecurityException;
+import java.security.InvalidKeyException;
+import java.util.Locale;
+
+/**
+ * ChaCha20-Poly1305 (RFC 8439) for transport data messages: one instance per key and direction, used by one
+ * thread, encrypting and decrypting in place in a byte array with WireGuard's nonce (4 zero bytes, then the 64-bit
+ * counter little-endian) and no associated data.
+ *
+ * <p>Two implementations, chosen by {@link Implementation#DEFAULT}: the JDK's {@code ChaCha20-Poly1305} cipher
+ * (intrinsified on JDK 20 and later on x86_64 and aarch64) and BouncyCastle's {@link ChaCha20Poly1305} (plain
+ * Java). {@code benchmarks/results/wireguard-crypto-*.md} measures both on JDK 17 and on the newest JDK; the
+ * default follows that measurement, and {@code -Dio.github.nettytun.wireguard.cipher=jdk|bc} overrides it.
+ */
+public abstract class TransportCipher {
+
+    /** The implementations. */
+    public enum Implementation {
+        /** {@code javax.crypto.Cipher.getInstance("ChaCha20-Poly1305")}. */
+        JDK,
+        /** {@code org.bouncycastle.crypto.modes.ChaCha20Poly1305}. */
+        BOUNCY_CASTLE;
+
+        /**
+         * The implementation used when none is named: the {@code io.github.nettytun.wireguard.cipher} system
+         * property ({@code jdk} or {@code bc}) if set, otherwise the faster one on this JDK by the benchmark:
+         * JDK from Java 21 on, BouncyCastle before.
+         */
+        public static final Implementation DEFAULT = choose(
+                SystemPropertyUtil.get("io.github.nettytun.wireguard.cipher", "auto"),
+                PlatformDependent.javaVersion());
+
+        static Implementation choose(String property, int javaVersion) {
+            switch (property.toLowerCase(Locale.ROOT)) {
+                case "jdk":
+                    return JDK;
+                case "bc":
+                    return BOUNCY_CASTLE;
+                case "auto":
+                    return javaVersion >= 21 ? JDK : BOUNCY_CASTLE;
+                default:
+                    throw new IllegalArgumentException(
+                            "io.github.nettytun.wireguard.cipher: " + property + " (expected jdk, bc or auto)");
+            }
+        }
+    }
+
+    /** A cipher for {@code key} (32 bytes, copied) with the default implementation. */
+    public static TransportCipher create(byte[] key) {
+        return create(key, Implementation.DEFAULT);
+    }
+
+    /** A cipher for {@code key} (32 bytes, copied). */
+    public static TransportCipher create(byte[] key, Implementation implementation) {
+        if (key.length != WireGuardCrypto.KEY_LENGTH) {
+            throw new IllegalArgumentException("key length: " + key.length + " (expected 32)");
+        }
+        return implementation == Implementation.JDK ? new Jdk(key) : new BouncyCastle(key);
+    }
+
+    TransportCipher() {
+    }
+
+    /**
+     * Encrypts {@code buf[offset, offset+length)} in place and writes the 16-byte tag right after it.
+     *
+     * @return {@code length + 16}
+     */
+    public abstract int seal(long counter, byte[] buf, int offset, int length);
+
+    /**
+     * Decrypts {@code buf[offset, offset+length)} (ciphertext followed by its tag) in place.
+     *
+     * @return whether the tag verified; when it did not, the range holds unspecified bytes
+     */
+    public abstract boolean open(long counter, byte[] buf, int offset, int length);
+
+    /** Which implementation this is. */
+    public abstract Implementation implementation();
+
+    private static final class BouncyCastle extends TransportCipher {
+        private final ChaCha20Poly1305 cipher = new ChaCha20Poly1305();
+        // BouncyCastle keeps the key between inits given an IV without one; the IV array is reused per packet.
+        private final ParametersWithIV nonceOnly;
+        private final byte[] nonce;
+
+        BouncyCastle(byte[] key) {
+            cipher.init(true, new ParametersWithIV(new KeyParameter(key), new byte[12]));
+            nonceOnly = new ParametersWithIV(null, new byte[12]);
+            nonce = nonceOnly.getIV();
+        }
+
+        private void init(boolean encrypt, long counter) {
+            setCounter(nonce, counter);
+            cipher.init(encrypt, nonceOnly);
+        }
+
+        @Override
+        public int seal(long counter, byte[] buf, int offset, int length) {
+            init(true, counter);
+            int n = cipher.processBytes(buf, offset, length, buf, offset);
+            try {
+                return n + cipher.doFinal(buf, offset + n);
+            } catch (InvalidCipherTextException e) {
+                throw new IllegalStateException("encryption cannot fail a tag check", e);
+            }
+        }
+
+        @Override
+        public boolean open(long counter, byte[] buf, int offset, int length) {
+            if (length < WireGuardCrypto.TAG_LENGTH) {
+                return false;
+            }
+            init(false, counter);
+            int n = cipher.processBytes(buf, offset, length, buf, offset);
+            try {
+                cipher.doFinal(buf, offset + n);
+                return true;
+            } catch (InvalidCipherTextException e) {
+                return false;
+            }
+        }
+
+        @Override
+        public Implementation implementation() {
+            return Implementation.BOUNCY_CASTLE;
+        }
+    }
+
+    private static final class Jdk extends TransportCipher {
+        private final Cipher cipher;
+        private final SecretKeySpec key;
+        private final byte[] nonce = new byte[12];
+
+        Jdk(byte[] key) {
+            try {
+                cipher = Cipher.getInstance("ChaCha20-Poly1305");
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("this JDK has no ChaCha20-Poly1305", e);
+            }
+            this.key = new SecretKeySpec(key, "ChaCha20");
+        }
+
+        private void init(int mode, long counter) throws GeneralSecurityException {
+            setCounter(nonce, counter);
+            try {
+                cipher.init(mode, key, new IvParameterSpec(nonce));
+            } catch (InvalidKeyException sameNonceAsLastInit) {
+                if (mode != Cipher.DECRYPT_MODE) {
+                    throw sameNonceAsLastInit;
+                }
+                // The JDK refuses the key and nonce of its previous init, in either mode. Decrypting a counter
+                // twice is harmless (a replayed packet; the window drops it after the tag check), so step over it.
+                setCounter(nonce, ~counter);
+                cipher.init(mode, key, new IvParameterSpec(nonce));
+                setCounter(nonce, counter);
+                cipher.init(mode, key, new IvParameterSpec(nonce));
+            }
+        }
+
+        @Override
+        public int seal(long counter, byte[] buf, int offset, int length) {
+            try {
+                init(Cipher.ENCRYPT_MODE, counter);
+                return cipher.doFinal(buf, offset, length, buf, offset);
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("ChaCha20-Poly1305 encryption failed", e);
+            }
+        }
+
+        @Override
+        public boolean open(long counter, byte[] buf, int offset, int length) {
+            if (length < WireGuardCrypto.TAG_LENGTH) {
+                return false;
+            }
+            try {
+                init(Cipher.DECRYPT_MODE, counter);
+                cipher.doFinal(buf, offset, length, buf, offset);
+                return true;
+            } catch (AEADBadTagException e) {
+                return false;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("ChaCha20-Poly1305 decryption failed", e);
+            }
+        }
+
+        @Override
+        public Implementation implementation() {
+            return Implementation.JDK;
+        }
+    }
+
+    static void setCounter(byte[] nonce, long counter) {
+        for (int i = 0; i < 8; i++) {
+            nonce[4 + i] = (byte) (counter >>> (8 * i));
+        }
+    }
+}

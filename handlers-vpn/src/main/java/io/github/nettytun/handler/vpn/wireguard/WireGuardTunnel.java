@@ -1,0 +1,271 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.handler.vpn.wireguard;
+
+import io.github.nettytun.channel.tun.TunAddress;
+import io.github.nettytun.channel.tun.TunChannel;
+import io.github.nettytun.channel.tun.TunChannelOption;
+import io.github.nettytun.channel.tun.TunDevice;
+import io.github.nettytun.handler.codec.offload.TunGroCoalescer;
+import io.github.nettytun.handler.codec.offload.TunGsoSegmenter;
+import io.github.nettytun.handler.vpn.UdpGsoSender;
+import io.github.nettytun.handler.vpn.UdpOffload;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.WriteBufferWaterMark;
+import io.netty.channel.socket.DatagramChannel;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * A running WireGuard interface: a {@link TunChannel} and a UDP {@link DatagramChannel} on one event loop, with a
+ * {@link WireGuardDevice} between them. The builder wires the pipelines:
+ *
+ * <pre>
+ *  TUN channel:  TunGroCoalescer (outbound) | TunGsoSegmenter (inbound) | device.tunHandler()   [offload on]
+ *                device.tunHandler()                                                             [offload off]
+ *  UDP channel:  UdpGsoSender (outbound) | device.udpHandler()        + UdpOffload receive settings
+ * </pre>
+ *
+ * <pre>{@code
+ * WireGuardDevice device = new WireGuardDevice(privateKey);
+ * device.addPeer(new PeerConfig(peerPublicKey).allowedIp("10.9.0.2/32").endpoint(peerEndpoint));
+ * WireGuardTunnel tunnel = WireGuardTunnel.builder()
+ *         .eventLoop(group.next())                       // an epoll or io_uring loop
+ *         .tunChannel(EpollTunChannel.class)             // or IoUringTunChannel.class
+ *         .datagramChannel(EpollDatagramChannel.class)   // or IoUringDatagramChannel.class
+ *         .interfaceName("wg0").offload(true).mtu(1420)
+ *         .address(InetAddress.getByName("10.9.0.1"), 24)
+ *         .listenPort(51820)
+ *         .start(device);
+ * ...
+ * tunnel.close();
+ * }</pre>
+ *
+ * <p>{@link Builder#start} creates both channels on the calling thread, so they live in that thread's network
+ * namespace (see {@code NetworkNamespace}). The module depends on no transport: the channel classes are the
+ * caller's choice, and must match the event loop.
+ */
+public final class WireGuardTunnel implements AutoCloseable {
+
+    private final WireGuardDevice device;
+    private final TunChannel tun;
+    private final Channel udp;
+    private final TunGsoSegmenter segmenter;
+    private final TunGroCoalescer coalescer;
+    private final UdpGsoSender sender;
+
+    private WireGuardTunnel(WireGuardDevice device, TunChannel tun, Channel udp, TunGsoSegmenter segmenter,
+                           TunGroCoalescer coalescer, UdpGsoSender sender) {
+        this.device = device;
+        this.tun = tun;
+        this.udp = udp;
+        this.segmenter = segmenter;
+        this.coalescer = coalescer;
+        this.sender = sender;
+    }
+
+    /** A new builder. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The protocol state and its counters. */
+    public WireGuardDevice device() {
+        return device;
+    }
+
+    /** The TUN channel. */
+    public TunChannel tunChannel() {
+        return tun;
+    }
+
+    /** The UDP channel. */
+    public Channel udpChannel() {
+        return udp;
+    }
+
+    /** The UDP address the tunnel listens on. */
+    public InetSocketAddress listenAddress() {
+        return (InetSocketAddress) udp.localAddress();
+    }
+
+    /** The GSO segmenter, or {@code null} without offload. */
+    public TunGsoSegmenter segmenter() {
+        return segmenter;
+    }
+
+    /** The GRO coalescer, or {@code null} without offload. */
+    public TunGroCoalescer coalescer() {
+        return coalescer;
+    }
+
+    /** The UDP GSO sender. */
+    public UdpGsoSender udpSender() {
+        return sender;
+    }
+
+    /** Stops the device's timers and closes both channels (the interface goes with the TUN channel). */
+    @Override
+    public void close() {
+        device.close();
+        udp.close().syncUninterruptibly();
+        tun.close().syncUninterruptibly();
+    }
+
+    @Override
+    public String toString() {
+        return "WireGuardTunnel(" + tun.localAddress() + ", udp " + udp.localAddress() + ", " + device + ')';
+    }
+
+    /** Builds a {@link WireGuardTunnel}. */
+    public static final class Builder {
+        private EventLoop eventLoop;
+        private Class<? extends TunChannel> tunChannelClass;
+        private Class<? extends DatagramChannel> datagramChannelClass;
+        private String interfaceName = "";
+        private boolean offload;
+        private int mtu = 1420;
+        private InetSocketAddress listenAddress = new InetSocketAddress(0);
+        private final List<InetAddress> addresses = new ArrayList<>();
+        private final List<Integer> prefixLengths = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        /** The event loop for both channels (epoll or io_uring, matching the channel classes). */
+        public Builder eventLoop(EventLoop eventLoop) {
+            this.eventLoop = Objects.requireNonNull(eventLoop, "eventLoop");
+            return this;
+        }
+
+        /** The TUN channel class, e.g. {@code EpollTunChannel.class}. */
+        public Builder tunChannel(Class<? extends TunChannel> tunChannelClass) {
+            this.tunChannelClass = Objects.requireNonNull(tunChannelClass, "tunChannelClass");
+            return this;
+        }
+
+        /** The UDP channel class, e.g. {@code EpollDatagramChannel.class}. */
+        public Builder datagramChannel(Class<? extends DatagramChannel> datagramChannelClass) {
+            this.datagramChannelClass = Objects.requireNonNull(datagramChannelClass, "datagramChannelClass");
+            return this;
+        }
+
+        /** The interface name; empty lets the kernel choose ({@code tun%d}). */
+        public Builder interfaceName(String interfaceName) {
+            this.interfaceName = Objects.requireNonNull(interfaceName, "interfaceName");
+            return this;
+        }
+
+        /**
+         * Whether to open the TUN device with IFF_VNET_HDR and TSO/USO/checksum offload, segmenting its
+         * super-packets before encryption and coalescing decrypted packets for its writes. Default off.
+         */
+        public Builder offload(boolean offload) {
+            this.offload = offload;
+            return this;
+        }
+
+        /** The interface MTU (default 1420, WireGuard's for a 1500-byte path). */
+        public Builder mtu(int mtu) {
+            this.mtu = mtu;
+            return this;
+        }
+
+        /** The UDP port to listen on (0: any), all addresses. */
+        public Builder listenPort(int port) {
+            return listenAddress(new InetSocketAddress(port));
+        }
+
+        /** The UDP address to listen on. */
+        public Builder listenAddress(InetSocketAddress address) {
+            this.listenAddress = Objects.requireNonNull(address, "address");
+            return this;
+        }
+
+        /** An interface address (several allowed); the kernel adds the prefix route. */
+        public Builder address(InetAddress address, int prefixLength) {
+            addresses.add(Objects.requireNonNull(address, "address"));
+            prefixLengths.add(prefixLength);
+            return this;
+        }
+
+        /**
+         * Creates and binds both channels (on this thread, so in its network namespace), configures and brings
+         * up the interface, and attaches {@code device}. On failure everything opened is closed again.
+         */
+        public WireGuardTunnel start(WireGuardDevice device) throws InterruptedException {
+            Objects.requireNonNull(device, "device");
+            if (eventLoop == null || tunChannelClass == null || datagramChannelClass == null) {
+                throw new IllegalStateException("eventLoop, tunChannel and datagramChannel must be set");
+            }
+            if (eventLoop.inEventLoop()) {
+                throw new IllegalStateException("start() blocks; call it from outside the event loop");
+            }
+            WriteBufferWaterMark waterMark = new WriteBufferWaterMark(1 << 20, 2 << 20);
+            TunGsoSegmenter segmenter = offload ? new TunGsoSegmenter() : null;
+            TunGroCoalescer coalescer = offload ? new TunGroCoalescer() : null;
+            UdpGsoSender sender = new UdpGsoSender();
+            TunChannel tun = null;
+            Channel udp = null;
+            try {
+                Bootstrap tunBootstrap = new Bootstrap().group(eventLoop).channel(tunChannelClass)
+                        .option(TunChannelOption.IFF_VNET_HDR, offload)
+                        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+                        .handler(new ChannelInitializer<TunChannel>() {
+                            @Override
+                            protected void initChannel(TunChannel ch) {
+                                if (offload) {
+                                    ch.pipeline().addLast(coalescer, segmenter);
+                                }
+                                ch.pipeline().addLast(device.tunHandler());
+                            }
+                        });
+                // Reading starts once the device is attached, so no packet meets a device without channels.
+                tunBootstrap.option(ChannelOption.AUTO_READ, false);
+                tun = (TunChannel) tunBootstrap.bind(new TunAddress(interfaceName)).sync().channel();
+
+                Bootstrap udpBootstrap = new Bootstrap().group(eventLoop).channel(datagramChannelClass)
+                        .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
+                        .option(ChannelOption.AUTO_READ, false)
+                        .handler(new ChannelInitializer<Channel>() {
+                            @Override
+                            protected void initChannel(Channel ch) {
+                                ch.pipeline().addLast(sender, device.udpHandler());
+                            }
+                        });
+                UdpOffload.configure(udpBootstrap, datagramChannelClass,
+                        Math.min(65535, Math.max(2048, mtu + WireGuardDevice.DATA_OVERHEAD + 16)));
+                udp = udpBootstrap.bind(listenAddress).sync().channel();
+
+                TunDevice link = tun.device().mtu(mtu);
+                for (int i = 0; i < addresses.size(); i++) {
+                    link.addAddress(addresses.get(i), prefixLengths.get(i));
+                }
+                link.up();
+                device.attach(tun, udp);
+                tun.config().setAutoRead(true);
+                udp.config().setAutoRead(true);
+                return new WireGuardTunnel(device, tun, udp, segmenter, coalescer, sender);
+            } catch (InterruptedException | RuntimeException e) {
+                if (udp != null) {
+                    udp.close().syncUninterruptibly();
+                }
+                if (tun != null) {
+                    tun.close().syncUninterruptibly();
+                }
+                throw e;
+            }
+        }
+    }
+}
