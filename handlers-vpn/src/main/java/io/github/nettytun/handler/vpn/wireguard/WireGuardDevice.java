@@ -1005,6 +1005,7 @@ public final class WireGuardDevice {
         peer.handshakeState = WireGuardPeer.HandshakeState.NONE;
         wipeHandshake(peer);
         handshakeCompleted(peer, now);
+        peer.responderHandshakes++;
         return msg;
     }
 

@@ -77,6 +77,7 @@ public final class WireGuardPeer {
     volatile long txPackets;
     volatile long rxPackets;
     volatile long handshakes;
+    volatile long responderHandshakes;
     volatile Instant latestHandshake;
 
     WireGuardPeer(WireGuardDevice device, PeerConfig config, byte[] staticStatic) {
@@ -153,6 +154,11 @@ public final class WireGuardPeer {
     /** Completed handshakes, as initiator and as responder. */
     public long handshakes() {
         return handshakes;
+    }
+
+    /** Completed handshakes that the peer initiated (we answered). */
+    public long responderHandshakes() {
+        return responderHandshakes;
     }
 
     /** Wall-clock time of the latest completed handshake, or {@code null}. */
