@@ -103,7 +103,11 @@ public abstract class TransportCipher {
         private final byte[] nonce;
 
         BouncyCastle(byte[] key) {
-            cipher.init(true, new ParametersWithIV(new KeyParameter(key), new byte[12]));
+            // BouncyCastle refuses to encrypt twice under one nonce, this first one included: key it with a
+            // counter no transport message can carry (2^64-1 is beyond REJECT_AFTER_MESSAGES).
+            byte[] unused = new byte[12];
+            setCounter(unused, -1L);
+            cipher.init(true, new ParametersWithIV(new KeyParameter(key), unused));
             nonceOnly = new ParametersWithIV(null, new byte[12]);
             nonce = nonceOnly.getIV();
         }
