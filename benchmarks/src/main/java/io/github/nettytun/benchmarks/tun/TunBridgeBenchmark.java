@@ -427,7 +427,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         }
     }
 
-    private static void waitForServer(TestNetns ns, Process server) throws Exception {
+    static void waitForServer(TestNetns ns, Process server) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!ns.log(server).contains("Server listening")) {
             if (!server.isAlive() || System.nanoTime() > deadline) {
@@ -437,7 +437,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         }
     }
 
-    private static void closeQuietly(TestNetns... namespaces) {
+    static void closeQuietly(TestNetns... namespaces) {
         for (TestNetns ns : namespaces) {
             if (ns != null) {
                 try {
@@ -450,7 +450,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
     }
 
     /** Bytes allocated so far by the JVM's live threads (the event loops do nearly all of it here). */
-    private static long allocatedBytes() {
+    static long allocatedBytes() {
         com.sun.management.ThreadMXBean threads =
                 (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long sum = 0;
@@ -460,7 +460,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         return sum;
     }
 
-    private static long processCpuNanos() {
+    static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
                 .getProcessCpuTime();
     }
@@ -587,7 +587,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         return Double.isNaN(value) ? "-" : String.format(Locale.ROOT, format, value);
     }
 
-    private static String machine() throws IOException {
+    static String machine() throws IOException {
         String model = "unknown CPU";
         for (String line : Files.readAllLines(Paths.get("/proc/cpuinfo"), StandardCharsets.US_ASCII)) {
             if (line.startsWith("model name")) {
@@ -599,7 +599,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
                 + " cores (" + model + ")";
     }
 
-    private static String iperfVersion() {
+    static String iperfVersion() {
         try {
             Process p = new ProcessBuilder("iperf3", "--version").redirectErrorStream(true).start();
             String first = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).split("\n")[0];
@@ -610,7 +610,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         }
     }
 
-    private static InetAddress address(String literal) {
+    static InetAddress address(String literal) {
         try {
             return InetAddress.getByName(literal);
         } catch (IOException e) {

@@ -5,7 +5,6 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
-import io.netty.util.internal.PlatformDependent;
 import io.netty.util.internal.SystemPropertyUtil;
 import org.bouncycastle.crypto.InvalidCipherTextException;
 import org.bouncycastle.crypto.modes.ChaCha20Poly1305;
@@ -27,8 +26,9 @@ import java.util.Locale;
  *
  * <p>Two implementations, chosen by {@link Implementation#DEFAULT}: the JDK's {@code ChaCha20-Poly1305} cipher
  * (intrinsified on JDK 20 and later on x86_64 and aarch64) and BouncyCastle's {@link ChaCha20Poly1305} (plain
- * Java). {@code benchmarks/results/wireguard-crypto-*.md} measures both on JDK 17 and on the newest JDK; the
- * default follows that measurement, and {@code -Dio.github.nettytun.wireguard.cipher=jdk|bc} overrides it.
+ * Java). {@code TransportCipherBenchmark} (results in {@code benchmarks/results/wireguard-crypto-jdk*.md})
+ * measures both on JDK 17 and on the newest JDK: the JDK's was faster on both, so it is the default;
+ * {@code -Dio.github.nettytun.wireguard.cipher=jdk|bc} overrides it.
  */
 public abstract class TransportCipher {
 
@@ -41,21 +41,21 @@ public abstract class TransportCipher {
 
         /**
          * The implementation used when none is named: the {@code io.github.nettytun.wireguard.cipher} system
-         * property ({@code jdk} or {@code bc}) if set, otherwise the faster one on this JDK by the benchmark:
-         * JDK from Java 21 on, BouncyCastle before.
+         * property ({@code jdk} or {@code bc}) if set, otherwise the JDK's, which measured faster on JDK 17 already
+         * and several times faster from JDK 20 on (intrinsics); see {@code TransportCipherBenchmark}.
          */
         public static final Implementation DEFAULT = choose(
-                SystemPropertyUtil.get("io.github.nettytun.wireguard.cipher", "auto"),
-                PlatformDependent.javaVersion());
+                SystemPropertyUtil.get("io.github.nettytun.wireguard.cipher", "auto"));
 
-        static Implementation choose(String property, int javaVersion) {
+        static Implementation choose(String property) {
             switch (property.toLowerCase(Locale.ROOT)) {
                 case "jdk":
                     return JDK;
                 case "bc":
                     return BOUNCY_CASTLE;
                 case "auto":
-                    return javaVersion >= 21 ? JDK : BOUNCY_CASTLE;
+                    return JDK;
+
                 default:
                     throw new IllegalArgumentException(
                             "io.github.nettytun.wireguard.cipher: " + property + " (expected jdk, bc or auto)");
