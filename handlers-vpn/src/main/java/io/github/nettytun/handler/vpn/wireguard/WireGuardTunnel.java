@@ -203,8 +203,10 @@ public final class WireGuardTunnel implements AutoCloseable {
         /**
          * Creates and binds both channels (on this thread, so in its network namespace), configures and brings
          * up the interface, and attaches {@code device}. On failure everything opened is closed again.
+         *
+         * @throws Exception what failed: a bind (the port is taken, no permission), the interface configuration
          */
-        public WireGuardTunnel start(WireGuardDevice device) throws InterruptedException {
+        public WireGuardTunnel start(WireGuardDevice device) throws Exception {
             Objects.requireNonNull(device, "device");
             if (eventLoop == null || tunChannelClass == null || datagramChannelClass == null) {
                 throw new IllegalStateException("eventLoop, tunChannel and datagramChannel must be set");
@@ -257,7 +259,8 @@ public final class WireGuardTunnel implements AutoCloseable {
                 tun.config().setAutoRead(true);
                 udp.config().setAutoRead(true);
                 return new WireGuardTunnel(device, tun, udp, segmenter, coalescer, sender);
-            } catch (InterruptedException | RuntimeException e) {
+            } catch (Exception | Error e) {
+                // A failed bind's sync() rethrows the native IOException, checked or not: close on anything.
                 if (udp != null) {
                     udp.close().syncUninterruptibly();
                 }

@@ -1,0 +1,182 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.benchmarks.wireguard;
+
+import io.github.nettytun.handler.vpn.wireguard.PeerConfig;
+import io.github.nettytun.handler.vpn.wireguard.TransportCipher;
+import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
+import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.concurrent.FastThreadLocalThread;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.net.InetSocketAddress;
+import java.security.SecureRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The WireGuard data path per packet through {@link WireGuardDevice}, as its pipelines drive it (one embedded
+ * channel per device stands for its TUN and UDP channels): {@code encrypt} is one IP packet of {@code size} bytes
+ * routed, encrypted and handed on as a datagram; {@code roundTrip} adds the peer's decryption, replay check and
+ * allowed-IPs check (so decryption alone is roundTrip - encrypt); {@code handshake} is two fresh devices completing
+ * a handshake (initiation, response, first data message), device set-up included. Run with {@code -prof gc}: the
+ * bytes per operation are the data path's own allocation plus the cipher's.
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 2)
+@Measurement(iterations = 5, time = 2)
+@Fork(value = 1, jvmArgsAppend = {"-Dio.netty.leakDetection.level=disabled", "--enable-native-access=ALL-UNNAMED"})
+public class WireGuardDataPathBenchmark {
+
+    private static final int OPS = 256;
+    static final InetSocketAddress ADDR_A = new InetSocketAddress("10.200.0.1", 51820);
+    static final InetSocketAddress ADDR_B = new InetSocketAddress("10.200.0.2", 51821);
+
+    @Param({"1420"})
+    int size;
+
+    @Param({"JDK", "BOUNCY_CASTLE"})
+    TransportCipher.Implementation cipher;
+
+    private final byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
+    private final byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
+    private Side a;
+    private Side b;
+    private ByteBuf packet;
+    private long checksum;
+
+    /** A device on an embedded channel standing for both its channels. */
+    static final class Side {
+        final WireGuardDevice device;
+        final EmbeddedChannel channel = new EmbeddedChannel();
+
+        Side(byte[] key, byte[] peerKey, String allowed, InetSocketAddress endpoint,
+             TransportCipher.Implementation cipher) {
+            device = new WireGuardDevice(key, new WireGuardDevice.Options().cipher(cipher));
+            device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(peerKey)).allowedIp(allowed).endpoint(endpoint));
+            channel.pipeline().addLast(device.udpHandler(), device.tunHandler());
+            device.attach(channel, channel);
+        }
+
+        void close() {
+            device.close();
+            channel.finishAndReleaseAll();
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        a = new Side(keyA, keyB, "10.201.0.2/32", ADDR_B, cipher);
+        b = new Side(keyB, keyA, "10.201.0.1/32", ADDR_A, cipher);
+        packet = ByteBufAllocator.DEFAULT.directBuffer(size);
+        packet.writeByte(0x45).writeByte(0).writeShort(size).writeZero(8);
+        packet.writeBytes(new byte[] {10, (byte) 201, 0, 1, 10, (byte) 201, 0, 2});
+        packet.writeZero(size - packet.writerIndex());
+        // The handshake: A's first packet is staged and sent after it.
+        a.channel.writeInbound(packet.retainedDuplicate());
+        for (int round = 0; round < 4; round++) {
+            exchange(a, b);
+            exchange(b, a);
+        }
+        drain(b);
+    }
+
+    private static void exchange(Side from, Side to) {
+        for (Object m; (m = from.channel.readOutbound()) != null; ) {
+            if (m instanceof DatagramPacket) {
+                to.channel.writeInbound(new DatagramPacket(((DatagramPacket) m).content(), ADDR_B, ADDR_A));
+            } else {
+                ((ByteBuf) m).release();
+            }
+        }
+    }
+
+    private long drain(Side side) {
+        long sum = 0;
+        for (Object m; (m = side.channel.readOutbound()) != null; ) {
+            ByteBuf buf = m instanceof DatagramPacket ? ((DatagramPacket) m).content() : (ByteBuf) m;
+            sum += buf.readableBytes();
+            buf.release();
+        }
+        return sum;
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        packet.release();
+        a.close();
+        b.close();
+    }
+
+    private final Runnable encryptLoop = () -> {
+        for (int i = 0; i < OPS; i++) {
+            a.channel.writeInbound(packet.retainedDuplicate());
+            checksum += drain(a);
+        }
+    };
+
+    private final Runnable roundTripLoop = () -> {
+        for (int i = 0; i < OPS; i++) {
+            a.channel.writeInbound(packet.retainedDuplicate());
+            exchange(a, b);
+            checksum += drain(b);
+        }
+    };
+
+    private final Runnable handshakeLoop = () -> {
+        for (int i = 0; i < 8; i++) {
+            Side x = new Side(keyA, keyB, "10.201.0.2/32", ADDR_B, cipher);
+            Side y = new Side(keyB, keyA, "10.201.0.1/32", ADDR_A, cipher);
+            x.channel.writeInbound(packet.retainedDuplicate());
+            exchange(x, y);
+            exchange(y, x);
+            exchange(x, y);
+            checksum += drain(y) + drain(x);
+            x.close();
+            y.close();
+        }
+    };
+
+    @Benchmark
+    @OperationsPerInvocation(OPS)
+    public long encrypt() {
+        FastThreadLocalThread.runWithFastThreadLocal(encryptLoop);
+        return checksum;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(OPS)
+    public long roundTrip() {
+        FastThreadLocalThread.runWithFastThreadLocal(roundTripLoop);
+        return checksum;
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(8)
+    @OutputTimeUnit(TimeUnit.MICROSECONDS)
+    public long handshake() {
+        FastThreadLocalThread.runWithFastThreadLocal(handshakeLoop);
+        return checksum;
+    }
+}
