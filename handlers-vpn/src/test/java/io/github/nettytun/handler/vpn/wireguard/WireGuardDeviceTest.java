@@ -366,4 +366,70 @@ class WireGuardDeviceTest {
         assertTrue(b.delivered.isEmpty());
         assertNotEquals(0, b.device.dropped(Drop.UNKNOWN_INDEX) + b.device.dropped(Drop.UNKNOWN_PEER));
     }
+
+    static WireGuardDevice.Options shortTimers(Duration rekeyAttempt, Duration rekeyTimeout, Duration keepalive) {
+        return new WireGuardDevice.Options().timers(WireGuardTimers.DEFAULT.withTimes(Duration.ofSeconds(120),
+                Duration.ofSeconds(180), rekeyAttempt, rekeyTimeout, keepalive));
+    }
+
+    /** Lets the devices' timers run (real time) until {@code done}, at most 10 s; returns whether it became true. */
+    static boolean runTimersUntil(java.util.function.BooleanSupplier done, EmbeddedPeer... peers)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            for (EmbeddedPeer p : peers) {
+                p.channel.runScheduledPendingTasks();
+            }
+        }
+        return done.getAsBoolean();
+    }
+
+    @Test
+    void unansweredInitiationsAreRetransmittedThenGivenUpWithTheStagedPackets() throws Exception {
+        pair(shortTimers(Duration.ofSeconds(1), Duration.ofMillis(100), Duration.ofSeconds(10)), new byte[32]);
+        a.fromTun(udp(A4, B4, 10));
+        a.fromTun(udp(A4, B4, 20));
+        int[] initiations = {0};
+        boolean gaveUp = runTimersUntil(() -> {
+            for (DatagramPacket d : a.sent()) {
+                assertEquals(WireGuardDevice.INITIATION_LENGTH, d.content().readableBytes());
+                initiations[0]++;
+                d.release();
+            }
+            return a.device.dropped(Drop.HANDSHAKE_TIMEOUT) == 2;
+        }, a);
+        assertTrue(gaveUp, "after REKEY_ATTEMPT_TIME the two staged packets are dropped: " + a.device);
+        assertTrue(initiations[0] >= 2, "retransmitted every REKEY_TIMEOUT: " + initiations[0]);
+        a.channel.runScheduledPendingTasks();
+        assertTrue(a.sent().isEmpty(), "no retransmits after giving up");
+    }
+
+    @Test
+    void persistentKeepaliveFlowsWithoutTraffic() throws Exception {
+        pair();
+        handshakeAndCheck();
+        a.device.setPersistentKeepalive(bAtA, 1);
+        long before = aAtB.rxPackets();
+        assertTrue(runTimersUntil(() -> {
+            EmbeddedPeer.exchange(a, b);
+            return aAtB.rxPackets() >= before + 2;
+        }, a, b), "two keepalives from A: " + aAtB);
+        assertTrue(b.delivered.isEmpty(), "keepalives are not delivered");
+    }
+
+    @Test
+    void aPeerThatOnlyReceivesAnswersWithAKeepalive() throws Exception {
+        pair(shortTimers(Duration.ofSeconds(90), Duration.ofSeconds(5), Duration.ofMillis(300)), new byte[32]);
+        handshakeAndCheck();
+        long before = bAtA.rxPackets();
+        a.fromTun(udp(A4, B4, 10));
+        EmbeddedPeer.exchange(a, b);
+        b.releaseDelivered();
+        assertTrue(runTimersUntil(() -> {
+            EmbeddedPeer.exchange(a, b);
+            return bAtA.rxPackets() > before;
+        }, a, b), "B sent a keepalive KEEPALIVE_TIMEOUT after receiving data: " + bAtA);
+        assertTrue(a.delivered.isEmpty());
+    }
 }
