@@ -369,6 +369,11 @@ public final class WireGuardDevice {
         drops[reason.ordinal()]++;
     }
 
+    private void drop(Drop reason, WireGuardPeer peer) {
+        drops[reason.ordinal()]++;
+        peer.drops[reason.ordinal()]++;
+    }
+
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder("WireGuardDevice(peers=").append(peers.size());
@@ -578,7 +583,7 @@ public final class WireGuardDevice {
     private void stage(WireGuardPeer peer, ByteBuf packet) {
         if (peer.staged.size() == WireGuardPeer.MAX_STAGED_PACKETS) {
             peer.staged.poll().release();
-            drop(Drop.STAGED_OVERFLOW);
+            drop(Drop.STAGED_OVERFLOW, peer);
         }
         peer.staged.add(packet);
     }
@@ -596,7 +601,7 @@ public final class WireGuardDevice {
         ByteBuf packet;
         while ((packet = peer.staged.poll()) != null) {
             packet.release();
-            drop(reason);
+            drop(reason, peer);
         }
     }
 
@@ -683,7 +688,7 @@ public final class WireGuardDevice {
         long now = System.nanoTime();
         if (now - kp.created >= timers.rejectAfterTime) {
             datagram.release();
-            drop(Drop.KEY_EXPIRED);
+            drop(Drop.KEY_EXPIRED, peer);
             return;
         }
         long counter = buf.getLongLE(ri + 8);
@@ -692,12 +697,12 @@ public final class WireGuardDevice {
         buf.getBytes(ri + DATA_HEADER_LENGTH, s, 0, cipherLen);
         if (!kp.receive.open(counter, s, 0, cipherLen)) {
             datagram.release();
-            drop(Drop.DECRYPT_FAILED);
+            drop(Drop.DECRYPT_FAILED, peer);
             return;
         }
         if (!kp.replay.accept(counter)) {
             datagram.release();
-            drop(Drop.REPLAY);
+            drop(Drop.REPLAY, peer);
             return;
         }
         // Authenticated: the endpoint follows, timers learn of it, a confirmed next keypair becomes current.
@@ -725,7 +730,7 @@ public final class WireGuardDevice {
         int ipLen = ipLength(s, plainLen);
         if (ipLen < 0) {
             datagram.release();
-            drop(Drop.INVALID_INNER_PACKET);
+            drop(Drop.INVALID_INNER_PACKET, peer);
             return;
         }
         int start = ri + DATA_HEADER_LENGTH;
@@ -734,7 +739,7 @@ public final class WireGuardDevice {
         WireGuardPeer source = v4 ? allowedIps.lookup(buf, start + 12, 4) : allowedIps.lookup(buf, start + 8, 16);
         if (source != peer) {
             datagram.release();
-            drop(Drop.SOURCE_NOT_ALLOWED);
+            drop(Drop.SOURCE_NOT_ALLOWED, peer);
             return;
         }
         buf.setIndex(start, start + ipLen);
@@ -934,17 +939,17 @@ public final class WireGuardDevice {
         byte[] encTimestamp = Arrays.copyOfRange(msg, 88, 116);
         byte[] timestamp = WireGuardCrypto.aeadOpen(k[1], 0, encTimestamp, hash);
         if (timestamp == null) {
-            drop(Drop.HANDSHAKE_FAILED);
+            drop(Drop.HANDSHAKE_FAILED, peer);
             return;
         }
         hash = WireGuardCrypto.hash(hash, encTimestamp);
         if (!Tai64n.isAfter(timestamp, peer.latestTimestamp)) {
-            drop(Drop.HANDSHAKE_REPLAY);
+            drop(Drop.HANDSHAKE_REPLAY, peer);
             return;
         }
         if (peer.lastInitiationConsumed != WireGuardPeer.NEVER
                 && now - peer.lastInitiationConsumed < HANDSHAKE_INITIATION_RATE) {
-            drop(Drop.HANDSHAKE_FLOOD);
+            drop(Drop.HANDSHAKE_FLOOD, peer);
             return;
         }
         peer.latestTimestamp = timestamp;
@@ -964,7 +969,7 @@ public final class WireGuardDevice {
             response = createResponse(peer, now);
         } catch (IllegalArgumentException lowOrder) {
             clearHandshake(peer);
-            drop(Drop.HANDSHAKE_FAILED);
+            drop(Drop.HANDSHAKE_FAILED, peer);
             return;
         }
         sendHandshake(peer, response, sender, now);
@@ -1023,7 +1028,7 @@ public final class WireGuardDevice {
         WireGuardPeer peer = (WireGuardPeer) owner;
         if (peer.handshakeState != WireGuardPeer.HandshakeState.INITIATION_CREATED
                 || peer.handshakeLocalIndex != receiver) {
-            drop(Drop.UNKNOWN_INDEX);
+            drop(Drop.UNKNOWN_INDEX, peer);
             return;
         }
         byte[] e = Arrays.copyOfRange(msg, 12, 44);
@@ -1034,7 +1039,7 @@ public final class WireGuardDevice {
             chainKey = WireGuardCrypto.kdf(1, chainKey, WireGuardCrypto.dh(peer.ephemeralPrivate, e))[0];
             chainKey = WireGuardCrypto.kdf(1, chainKey, WireGuardCrypto.dh(staticPrivate, e))[0];
         } catch (IllegalArgumentException lowOrder) {
-            drop(Drop.HANDSHAKE_FAILED);
+            drop(Drop.HANDSHAKE_FAILED, peer);
             return;
         }
         k = WireGuardCrypto.kdf(3, chainKey, peer.presharedKey);
@@ -1042,7 +1047,7 @@ public final class WireGuardDevice {
         hash = WireGuardCrypto.hash(hash, k[1]);
         byte[] empty = Arrays.copyOfRange(msg, 44, 60);
         if (WireGuardCrypto.aeadOpen(k[2], 0, empty, hash) == null) {
-            drop(Drop.HANDSHAKE_FAILED);
+            drop(Drop.HANDSHAKE_FAILED, peer);
             return;
         }
         byte[][] keys = WireGuardCrypto.kdf(2, chainKey, EMPTY);
@@ -1083,13 +1088,13 @@ public final class WireGuardDevice {
             return;
         }
         if (peer.lastMac1Sent == null) {
-            drop(Drop.BAD_COOKIE);
+            drop(Drop.BAD_COOKIE, peer);
             return;
         }
         byte[] cookie = WireGuardCrypto.xaeadOpen(peer.cookieKey, Arrays.copyOfRange(msg, 8, 32),
                 Arrays.copyOfRange(msg, 32, 64), peer.lastMac1Sent);
         if (cookie == null) {
-            drop(Drop.BAD_COOKIE);
+            drop(Drop.BAD_COOKIE, peer);
             return;
         }
         peer.cookie = cookie;

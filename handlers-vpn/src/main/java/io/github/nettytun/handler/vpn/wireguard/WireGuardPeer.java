@@ -79,6 +79,7 @@ public final class WireGuardPeer {
     volatile long handshakes;
     volatile long responderHandshakes;
     volatile Instant latestHandshake;
+    final long[] drops = new long[WireGuardDevice.Drop.values().length];
 
     WireGuardPeer(WireGuardDevice device, PeerConfig config, byte[] staticStatic) {
         this.device = device;
@@ -159,6 +160,15 @@ public final class WireGuardPeer {
     /** Completed handshakes that the peer initiated (we answered). */
     public long responderHandshakes() {
         return responderHandshakes;
+    }
+
+    /**
+     * Packets and messages of this peer dropped for {@code reason} (those that can be told apart as this peer's:
+     * its stale, replayed, undecryptable or out-of-range packets, its staged packets, its rejected handshakes).
+     * The device counts every drop, these included.
+     */
+    public long dropped(WireGuardDevice.Drop reason) {
+        return drops[reason.ordinal()];
     }
 
     /** Wall-clock time of the latest completed handshake, or {@code null}. */

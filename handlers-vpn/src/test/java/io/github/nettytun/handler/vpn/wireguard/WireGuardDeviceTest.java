@@ -169,6 +169,7 @@ class WireGuardDeviceTest {
         assertTrue(b.sent().isEmpty());
         assertEquals(1, b.delivered.size());
         assertEquals(1, b.device.dropped(Drop.REPLAY));
+        assertEquals(1, aAtB.dropped(Drop.REPLAY), "counted for the peer too");
     }
 
     @Test
@@ -225,6 +226,7 @@ class WireGuardDeviceTest {
         EmbeddedPeer.exchange(a, b);
         assertTrue(b.delivered.isEmpty());
         assertEquals(2, b.device.dropped(Drop.SOURCE_NOT_ALLOWED));
+        assertEquals(2, aAtB.dropped(Drop.SOURCE_NOT_ALLOWED));
     }
 
     @Test
@@ -400,6 +402,7 @@ class WireGuardDeviceTest {
             return a.device.dropped(Drop.HANDSHAKE_TIMEOUT) == 2;
         }, a);
         assertTrue(gaveUp, "after REKEY_ATTEMPT_TIME the two staged packets are dropped: " + a.device);
+        assertEquals(2, bAtA.dropped(Drop.HANDSHAKE_TIMEOUT));
         assertTrue(initiations[0] >= 2, "retransmitted every REKEY_TIMEOUT: " + initiations[0]);
         a.channel.runScheduledPendingTasks();
         assertTrue(a.sent().isEmpty(), "no retransmits after giving up");
