@@ -445,7 +445,32 @@ public final class WireGuardDevice {
         return new UdpSide();
     }
 
-    private final class TunSide extends ChannelInboundHandlerAdapter {
+    /** What both handlers share: a read batch ends with one flush, and each holds back the other's reading. */
+    private abstract class Side extends ChannelInboundHandlerAdapter {
+        abstract Channel other();
+
+        @Override
+        public void channelReadComplete(ChannelHandlerContext ctx) {
+            flush();
+            ctx.fireChannelReadComplete();
+        }
+
+        @Override
+        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+            Channel other = other();
+            if (other != null) {
+                other.config().setAutoRead(ctx.channel().isWritable());
+            }
+            ctx.fireChannelWritabilityChanged();
+        }
+    }
+
+    private final class TunSide extends Side {
+        @Override
+        Channel other() {
+            return udp;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof ByteBuf) {
@@ -463,23 +488,14 @@ public final class WireGuardDevice {
                 ctx.fireChannelRead(msg);
             }
         }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            flush();
-            ctx.fireChannelReadComplete();
-        }
-
-        @Override
-        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (udp != null) {
-                udp.config().setAutoRead(ctx.channel().isWritable());
-            }
-            ctx.fireChannelWritabilityChanged();
-        }
     }
 
-    private final class UdpSide extends ChannelInboundHandlerAdapter {
+    private final class UdpSide extends Side {
+        @Override
+        Channel other() {
+            return tun;
+        }
+
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
             if (msg instanceof DatagramPacket) {
@@ -487,20 +503,6 @@ public final class WireGuardDevice {
             } else {
                 ctx.fireChannelRead(msg);
             }
-        }
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            flush();
-            ctx.fireChannelReadComplete();
-        }
-
-        @Override
-        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            if (tun != null) {
-                tun.config().setAutoRead(ctx.channel().isWritable());
-            }
-            ctx.fireChannelWritabilityChanged();
         }
     }
 
