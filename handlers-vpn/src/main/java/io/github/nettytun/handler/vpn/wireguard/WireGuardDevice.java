@@ -126,6 +126,8 @@ public final class WireGuardDevice {
         STAGED_OVERFLOW,
         /** A staged packet dropped after REKEY_ATTEMPT_TIME without a handshake, or with its peer removed. */
         HANDSHAKE_TIMEOUT,
+        /** A packet or datagram that arrived after the device was closed (or a packet staged when it closed). */
+        CLOSED,
     }
 
     /** Settings of a device. */
@@ -204,6 +206,7 @@ public final class WireGuardDevice {
     private boolean tunDirty;
     private boolean udpDirty;
     private ScheduledFuture<?> ticker;
+    private boolean closed;
 
     /** A device with this private key (32 bytes, clamped as X25519 requires) and default options. */
     public WireGuardDevice(byte[] privateKey) {
@@ -412,16 +415,20 @@ public final class WireGuardDevice {
         }
     }
 
-    /** Stops the timers and releases staged packets; the channels are left to their owner. */
+    /**
+     * Stops the timers and releases staged packets; the channels are left to their owner. Packets and datagrams
+     * that still arrive are released and counted as dropped ({@link Drop#CLOSED}).
+     */
     public void close() {
         EventLoop loop = eventLoop();
         Runnable stop = () -> {
+            closed = true;
             if (ticker != null) {
                 ticker.cancel(false);
                 ticker = null;
             }
             for (WireGuardPeer p : peers.values()) {
-                dropStaged(p, Drop.HANDSHAKE_TIMEOUT);
+                dropStaged(p, Drop.CLOSED);
                 clearKeys(p);
                 clearHandshake(p);
             }
@@ -527,6 +534,11 @@ public final class WireGuardDevice {
 
     /** Routes, encrypts and writes one IP packet (taking ownership of it). */
     void send(ByteBuf packet) {
+        if (closed) {
+            packet.release();
+            drop(Drop.CLOSED);
+            return;
+        }
         int len = packet.readableBytes();
         int ri = packet.readerIndex();
         WireGuardPeer peer = null;
@@ -646,6 +658,11 @@ public final class WireGuardDevice {
 
     /** Handles one datagram read from the UDP socket (taking ownership of it). */
     void receive(DatagramPacket datagram) {
+        if (closed) {
+            datagram.release();
+            drop(Drop.CLOSED);
+            return;
+        }
         ByteBuf buf = datagram.content();
         int len = buf.readableBytes();
         int type = len >= 4 ? buf.getIntLE(buf.readerIndex()) : -1;

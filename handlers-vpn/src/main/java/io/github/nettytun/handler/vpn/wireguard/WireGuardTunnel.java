@@ -118,9 +118,13 @@ public final class WireGuardTunnel implements AutoCloseable {
     /** Stops the device's timers and closes both channels (the interface goes with the TUN channel). */
     @Override
     public void close() {
-        device.close();
-        udp.close().syncUninterruptibly();
-        tun.close().syncUninterruptibly();
+        // Channels first: a packet read between the device's close and the channel's would be staged for ever.
+        try {
+            udp.close().syncUninterruptibly();
+            tun.close().syncUninterruptibly();
+        } finally {
+            device.close();
+        }
     }
 
     @Override

@@ -435,4 +435,17 @@ class WireGuardDeviceTest {
         }, a, b), "B sent a keepalive KEEPALIVE_TIMEOUT after receiving data: " + bAtA);
         assertTrue(a.delivered.isEmpty());
     }
+
+    @Test
+    void afterCloseStagedAndArrivingPacketsAreReleasedAndCounted() {
+        pair();
+        a.fromTun(udp(A4, B4, 10)); // staged, waiting for the handshake
+        List<DatagramPacket> initiation = a.sent();
+        a.device.close();
+        assertEquals(1, a.device.dropped(Drop.CLOSED), "the staged packet");
+        a.fromTun(udp(A4, B4, 10));
+        a.fromNetwork(initiation.get(0).content(), ADDR_B);
+        assertEquals(3, a.device.dropped(Drop.CLOSED));
+        assertTrue(a.sent().isEmpty());
+    }
 }
