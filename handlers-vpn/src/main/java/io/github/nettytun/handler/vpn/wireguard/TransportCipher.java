@@ -21,8 +21,9 @@ import java.util.Locale;
 
 /**
  * ChaCha20-Poly1305 (RFC 8439) for transport data messages: one instance per key and direction, used by one
- * thread, encrypting and decrypting in place in a byte array with WireGuard's nonce (4 zero bytes, then the 64-bit
- * counter little-endian) and no associated data.
+ * thread, from one byte array into another with WireGuard's nonce (4 zero bytes, then the 64-bit counter
+ * little-endian) and no associated data. Source and destination may be the same array at the same offset, but
+ * BouncyCastle then copies the input first (an allocation per packet); distinct arrays avoid it.
  *
  * <p>Two implementations, chosen by {@link Implementation#DEFAULT}: the JDK's {@code ChaCha20-Poly1305} cipher
  * (intrinsified on JDK 20 and later on x86_64 and aarch64) and BouncyCastle's {@link ChaCha20Poly1305} (plain
@@ -80,18 +81,20 @@ public abstract class TransportCipher {
     }
 
     /**
-     * Encrypts {@code buf[offset, offset+length)} in place and writes the 16-byte tag right after it.
+     * Encrypts {@code src[srcOffset, srcOffset+length)} into {@code dst} at {@code dstOffset}, the 16-byte tag
+     * right after the ciphertext.
      *
      * @return {@code length + 16}
      */
-    public abstract int seal(long counter, byte[] buf, int offset, int length);
+    public abstract int seal(long counter, byte[] src, int srcOffset, int length, byte[] dst, int dstOffset);
 
     /**
-     * Decrypts {@code buf[offset, offset+length)} (ciphertext followed by its tag) in place.
+     * Decrypts {@code src[srcOffset, srcOffset+length)} (ciphertext followed by its tag) into {@code dst} at
+     * {@code dstOffset}.
      *
-     * @return whether the tag verified; when it did not, the range holds unspecified bytes
+     * @return whether the tag verified; when it did not, {@code dst} holds unspecified bytes
      */
-    public abstract boolean open(long counter, byte[] buf, int offset, int length);
+    public abstract boolean open(long counter, byte[] src, int srcOffset, int length, byte[] dst, int dstOffset);
 
     /** Which implementation this is. */
     public abstract Implementation implementation();
@@ -118,25 +121,25 @@ public abstract class TransportCipher {
         }
 
         @Override
-        public int seal(long counter, byte[] buf, int offset, int length) {
+        public int seal(long counter, byte[] src, int srcOffset, int length, byte[] dst, int dstOffset) {
             init(true, counter);
-            int n = cipher.processBytes(buf, offset, length, buf, offset);
+            int n = cipher.processBytes(src, srcOffset, length, dst, dstOffset);
             try {
-                return n + cipher.doFinal(buf, offset + n);
+                return n + cipher.doFinal(dst, dstOffset + n);
             } catch (InvalidCipherTextException e) {
                 throw new IllegalStateException("encryption cannot fail a tag check", e);
             }
         }
 
         @Override
-        public boolean open(long counter, byte[] buf, int offset, int length) {
+        public boolean open(long counter, byte[] src, int srcOffset, int length, byte[] dst, int dstOffset) {
             if (length < WireGuardCrypto.TAG_LENGTH) {
                 return false;
             }
             init(false, counter);
-            int n = cipher.processBytes(buf, offset, length, buf, offset);
+            int n = cipher.processBytes(src, srcOffset, length, dst, dstOffset);
             try {
-                cipher.doFinal(buf, offset + n);
+                cipher.doFinal(dst, dstOffset + n);
                 return true;
             } catch (InvalidCipherTextException e) {
                 return false;
@@ -181,23 +184,23 @@ public abstract class TransportCipher {
         }
 
         @Override
-        public int seal(long counter, byte[] buf, int offset, int length) {
+        public int seal(long counter, byte[] src, int srcOffset, int length, byte[] dst, int dstOffset) {
             try {
                 init(Cipher.ENCRYPT_MODE, counter);
-                return cipher.doFinal(buf, offset, length, buf, offset);
+                return cipher.doFinal(src, srcOffset, length, dst, dstOffset);
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("ChaCha20-Poly1305 encryption failed", e);
             }
         }
 
         @Override
-        public boolean open(long counter, byte[] buf, int offset, int length) {
+        public boolean open(long counter, byte[] src, int srcOffset, int length, byte[] dst, int dstOffset) {
             if (length < WireGuardCrypto.TAG_LENGTH) {
                 return false;
             }
             try {
                 init(Cipher.DECRYPT_MODE, counter);
-                cipher.doFinal(buf, offset, length, buf, offset);
+                cipher.doFinal(src, srcOffset, length, dst, dstOffset);
                 return true;
             } catch (AEADBadTagException e) {
                 return false;

@@ -191,7 +191,10 @@ public final class WireGuardDevice {
     private final Map<ByteBuffer, WireGuardPeer> peers = new LinkedHashMap<>();
     private final IntObjectHashMap<Object> indices = new IntObjectHashMap<>();
     private final AllowedIps<WireGuardPeer> allowedIps = new AllowedIps<>();
+    // The ciphers work on arrays: payload goes into one, the cipher writes the other (BouncyCastle copies its
+    // input first when both are one array).
     private final byte[] scratch = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
+    private final byte[] sealed = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
     private final long[] drops = new long[Drop.values().length];
 
     private byte[] cookieSecret;
@@ -640,9 +643,10 @@ public final class WireGuardDevice {
         int padded = paddedLength(len);
         Arrays.fill(s, len, padded, (byte) 0);
         long counter = kp.sendCounter++;
-        int sealed = kp.send.seal(counter, s, 0, padded);
-        ByteBuf out = udp.alloc().directBuffer(DATA_HEADER_LENGTH + sealed);
-        out.writeIntLE(TYPE_DATA).writeIntLE(kp.remoteIndex).writeLongLE(counter).writeBytes(s, 0, sealed);
+        int sealedLength = kp.send.seal(counter, s, 0, padded, sealed, 0);
+        ByteBuf out = udp.alloc().directBuffer(DATA_HEADER_LENGTH + sealedLength);
+        out.writeIntLE(TYPE_DATA).writeIntLE(kp.remoteIndex).writeLongLE(counter)
+                .writeBytes(sealed, 0, sealedLength);
         peer.txBytes += out.readableBytes();
         peer.txPackets++;
         writeDatagram(out, peer.endpoint);
@@ -712,9 +716,9 @@ public final class WireGuardDevice {
         }
         long counter = buf.getLongLE(ri + 8);
         int cipherLen = len - DATA_HEADER_LENGTH;
+        buf.getBytes(ri + DATA_HEADER_LENGTH, sealed, 0, cipherLen);
         byte[] s = scratch;
-        buf.getBytes(ri + DATA_HEADER_LENGTH, s, 0, cipherLen);
-        if (!kp.receive.open(counter, s, 0, cipherLen)) {
+        if (!kp.receive.open(counter, sealed, 0, cipherLen, s, 0)) {
             datagram.release();
             drop(Drop.DECRYPT_FAILED, peer);
             return;
@@ -917,8 +921,8 @@ public final class WireGuardDevice {
         random.nextBytes(nonce);
         System.arraycopy(nonce, 0, reply, 8, nonce.length);
         byte[] mac1 = Arrays.copyOfRange(msg, mac1Offset, mac1Offset + 16);
-        byte[] sealed = WireGuardCrypto.xaeadSeal(cookieKey, nonce, cookie, mac1);
-        System.arraycopy(sealed, 0, reply, 32, sealed.length);
+        byte[] encrypted = WireGuardCrypto.xaeadSeal(cookieKey, nonce, cookie, mac1);
+        System.arraycopy(encrypted, 0, reply, 32, encrypted.length);
         writeDatagram(udp.alloc().directBuffer(reply.length).writeBytes(reply), sender);
         cookieRepliesSent++;
     }

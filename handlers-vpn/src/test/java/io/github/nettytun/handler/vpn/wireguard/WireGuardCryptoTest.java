@@ -142,10 +142,13 @@ class WireGuardCryptoTest {
         assertNull(WireGuardCrypto.xaeadOpen(key, nonce, expected, otherAad));
     }
 
-    /** Both transport ciphers, in place, agree with the handshake AEAD (BouncyCastle, not in place) byte for byte. */
+    /**
+     * Both transport ciphers agree with the handshake AEAD (BouncyCastle with AEADParameters) byte for byte, from one
+     * array into another and in place.
+     */
     @ParameterizedTest
     @EnumSource(TransportCipher.Implementation.class)
-    void transportCipherInPlace(TransportCipher.Implementation impl) {
+    void transportCipher(TransportCipher.Implementation impl) {
         Random random = new Random(7);
         byte[] key = new byte[32];
         random.nextBytes(key);
@@ -155,21 +158,32 @@ class WireGuardCryptoTest {
             long counter = random.nextLong();
             byte[] plain = new byte[len];
             random.nextBytes(plain);
-            byte[] buf = new byte[7 + len + 16 + 5];
-            System.arraycopy(plain, 0, buf, 7, len);
-            assertEquals(len + 16, cipher.seal(counter, buf, 7, len));
             byte[] reference = WireGuardCrypto.aeadSeal(key, counter, plain, new byte[0]);
-            assertArrayEquals(reference, Arrays.copyOfRange(buf, 7, 7 + len + 16), "length " + len);
-            assertTrue(cipher.open(counter, buf, 7, len + 16));
-            assertArrayEquals(plain, Arrays.copyOfRange(buf, 7, 7 + len));
+            byte[] src = new byte[7 + len + 16];
+            byte[] dst = new byte[3 + len + 16];
+            System.arraycopy(plain, 0, src, 7, len);
+            assertEquals(len + 16, cipher.seal(counter, src, 7, len, dst, 3));
+            assertArrayEquals(reference, Arrays.copyOfRange(dst, 3, 3 + len + 16), "length " + len);
+            assertTrue(cipher.open(counter, dst, 3, len + 16, src, 1));
+            assertArrayEquals(plain, Arrays.copyOfRange(src, 1, 1 + len));
+            // in place
+            byte[] buf = new byte[5 + len + 16];
+            System.arraycopy(plain, 0, buf, 5, len);
+            cipher.seal(counter + 1, buf, 5, len, buf, 5);
+            assertArrayEquals(WireGuardCrypto.aeadSeal(key, counter + 1, plain, new byte[0]),
+                    Arrays.copyOfRange(buf, 5, 5 + len + 16));
+            assertTrue(cipher.open(counter + 1, buf, 5, len + 16, buf, 5));
+            assertArrayEquals(plain, Arrays.copyOfRange(buf, 5, 5 + len));
             // a flipped bit anywhere, a wrong counter or a short input fail
-            System.arraycopy(reference, 0, buf, 7, reference.length);
-            buf[7 + random.nextInt(len + 16)] ^= 0x20;
-            assertFalse(cipher.open(counter, buf, 7, len + 16));
-            System.arraycopy(reference, 0, buf, 7, reference.length);
-            assertFalse(cipher.open(counter ^ 1, buf, 7, len + 16));
+            byte[] tampered = reference.clone();
+            tampered[random.nextInt(len + 16)] ^= 0x20;
+            assertFalse(cipher.open(counter, tampered, 0, len + 16, new byte[len + 16], 0));
+            assertFalse(cipher.open(counter ^ 1, reference, 0, len + 16, new byte[len + 16], 0));
+            // the same counter twice (a replay reaches the cipher before the window) still opens
+            assertTrue(cipher.open(counter, reference, 0, len + 16, new byte[len + 16], 0));
+            assertTrue(cipher.open(counter, reference, 0, len + 16, new byte[len + 16], 0));
         }
-        assertFalse(cipher.open(0, new byte[15], 0, 15));
+        assertFalse(cipher.open(0, new byte[15], 0, 15, new byte[15], 0));
     }
 
     @Test
