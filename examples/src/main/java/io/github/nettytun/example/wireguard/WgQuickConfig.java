@@ -1,0 +1,375 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.example.wireguard;
+
+import io.github.nettytun.handler.vpn.wireguard.PeerConfig;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A {@code wg-quick} configuration file ({@code wg-quick(8)}, {@code wg(8)} CONFIGURATION FILE FORMAT):
+ *
+ * <pre>
+ * [Interface]
+ * PrivateKey = yAnz5TF+lXXJte14tji3zlMNq+hd2rYUIgJBgB3fBmk=
+ * ListenPort = 51820
+ * Address = 10.9.0.1/24, fd09::1/64
+ * MTU = 1420
+ *
+ * [Peer]
+ * PublicKey = xTIBA5rboUvnH4htodjb6e697QjLERt1NAB4mZqp8Dg=
+ * PresharedKey = ...
+ * AllowedIPs = 10.9.0.2/32, fd09::2/128
+ * Endpoint = 192.0.2.7:51820
+ * PersistentKeepalive = 25
+ * </pre>
+ *
+ * Keys are case-insensitive; {@code #} starts a comment; {@code Address} and {@code AllowedIPs} may repeat and
+ * take comma-separated lists. Keys this server does not act on ({@code DNS}, {@code Table}, {@code PreUp},
+ * {@code PostUp}, {@code PreDown}, {@code PostDown}, {@code SaveConfig}, {@code FwMark}) are collected as
+ * {@link #warnings()}. Anything malformed is a {@link ParseException} naming the line.
+ */
+public final class WgQuickConfig {
+
+    /** A malformed configuration: the message starts with the line number. */
+    public static final class ParseException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final int line;
+
+        ParseException(int line, String message) {
+            super((line > 0 ? "line " + line + ": " : "") + message);
+            this.line = line;
+        }
+
+        /** The line (1-based), or 0 for the file as a whole. */
+        public int line() {
+            return line;
+        }
+    }
+
+    /** One {@code [Peer]} section; the endpoint is resolved when {@link #toPeerConfig()} is called. */
+    public static final class Peer {
+        private final int line;
+        private byte[] publicKey;
+        private byte[] presharedKey;
+        private final List<PeerConfig.Prefix> allowedIps = new ArrayList<>();
+        private String endpointHost;
+        private int endpointPort;
+        private int persistentKeepalive;
+
+        Peer(int line) {
+            this.line = line;
+        }
+
+        /** The peer's public key. */
+        public byte[] publicKey() {
+            return publicKey.clone();
+        }
+
+        /** The allowed prefixes. */
+        public List<PeerConfig.Prefix> allowedIps() {
+            return Collections.unmodifiableList(allowedIps);
+        }
+
+        /** The endpoint as written ({@code host:port}), or {@code null}. */
+        public String endpoint() {
+            return endpointHost == null ? null
+                    : (endpointHost.indexOf(':') >= 0 ? '[' + endpointHost + ']' : endpointHost) + ':' + endpointPort;
+        }
+
+        /** The persistent keepalive interval in seconds (0 = off). */
+        public int persistentKeepalive() {
+            return persistentKeepalive;
+        }
+
+        /** Whether a preshared key is set. */
+        public boolean hasPresharedKey() {
+            return presharedKey != null;
+        }
+
+        /**
+         * The library's peer configuration; a host name in the endpoint is resolved now.
+         *
+         * @throws UnknownHostException when the endpoint's host does not resolve
+         */
+        public PeerConfig toPeerConfig() throws UnknownHostException {
+            PeerConfig config = new PeerConfig(publicKey).persistentKeepalive(persistentKeepalive);
+            if (presharedKey != null) {
+                config.presharedKey(presharedKey);
+            }
+            allowedIps.forEach(config::allowedIp);
+            if (endpointHost != null) {
+                config.endpoint(new InetSocketAddress(InetAddress.getByName(endpointHost), endpointPort));
+            }
+            return config;
+        }
+    }
+
+    private static final Set<String> IGNORED_INTERFACE_KEYS =
+            Set.of("dns", "table", "preup", "postup", "predown", "postdown", "saveconfig", "fwmark");
+
+    private byte[] privateKey;
+    private int listenPort;
+    private Integer mtu;
+    private final List<PeerConfig.Prefix> addresses = new ArrayList<>();
+    private final List<Peer> peers = new ArrayList<>();
+    private final List<String> warnings = new ArrayList<>();
+
+    private WgQuickConfig() {
+    }
+
+    /** Reads and parses a file (UTF-8). */
+    public static WgQuickConfig read(Path file) throws IOException, ParseException {
+        return parse(Files.readString(file, StandardCharsets.UTF_8));
+    }
+
+    /** Parses the text of a configuration. */
+    public static WgQuickConfig parse(String text) throws ParseException {
+        WgQuickConfig config = new WgQuickConfig();
+        String section = null;
+        int interfaceLine = 0;
+        Peer peer = null;
+        Map<String, Integer> seen = new HashMap<>();
+        String[] lines = text.split("\r?\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            int n = i + 1;
+            String line = lines[i];
+            int hash = line.indexOf('#');
+            if (hash >= 0) {
+                line = line.substring(0, hash);
+            }
+            line = line.trim();
+            if (line.isEmpty()) {
+                continue;
+            }
+            if (line.startsWith("[")) {
+                if (!line.endsWith("]")) {
+                    throw new ParseException(n, "section header without ']': " + line);
+                }
+                String name = line.substring(1, line.length() - 1).trim().toLowerCase(Locale.ROOT);
+                seen.clear();
+                if (name.equals("interface")) {
+                    if (interfaceLine != 0) {
+                        throw new ParseException(n, "a second [Interface] section (the first is on line "
+                                + interfaceLine + ')');
+                    }
+                    interfaceLine = n;
+                    section = name;
+                    peer = null;
+                } else if (name.equals("peer")) {
+                    config.finishPeer(peer);
+                    peer = new Peer(n);
+                    section = name;
+                } else {
+                    throw new ParseException(n, "unknown section [" + line.substring(1, line.length() - 1)
+                            + "] (expected [Interface] or [Peer])");
+                }
+                continue;
+            }
+            int eq = line.indexOf('=');
+            if (eq < 0) {
+                throw new ParseException(n, "expected 'Key = Value', found: " + line);
+            }
+            String key = line.substring(0, eq).trim();
+            String value = line.substring(eq + 1).trim();
+            String k = key.toLowerCase(Locale.ROOT);
+            if (section == null) {
+                throw new ParseException(n, key + " outside a section (put it under [Interface] or [Peer])");
+            }
+            if (value.isEmpty()) {
+                throw new ParseException(n, key + " has no value");
+            }
+            boolean repeatable = k.equals("address") || k.equals("allowedips") || k.equals("dns")
+                    || k.startsWith("pre") || k.startsWith("post");
+            Integer first = seen.putIfAbsent(k, n);
+            if (first != null && !repeatable) {
+                throw new ParseException(n, key + " given twice in this section (first on line " + first + ')');
+            }
+            if (section.equals("interface")) {
+                config.interfaceKey(n, key, k, value);
+            } else {
+                peerKey(peer, n, key, k, value);
+            }
+        }
+        config.finishPeer(peer);
+        if (interfaceLine == 0) {
+            throw new ParseException(0, "no [Interface] section");
+        }
+        if (config.privateKey == null) {
+            throw new ParseException(interfaceLine, "[Interface] has no PrivateKey");
+        }
+        return config;
+    }
+
+    private void interfaceKey(int n, String key, String k, String value) throws ParseException {
+        switch (k) {
+            case "privatekey":
+                privateKey = key(n, key, value);
+                break;
+            case "listenport":
+                listenPort = number(n, key, value, 0, 65535);
+                break;
+            case "mtu":
+                mtu = number(n, key, value, 576, 65535);
+                break;
+            case "address":
+                for (String a : list(n, key, value)) {
+                    addresses.add(prefix(n, key, a));
+                }
+                break;
+            default:
+                if (IGNORED_INTERFACE_KEYS.contains(k)) {
+                    warnings.add("line " + n + ": " + key + " is not supported by this server and is ignored");
+                } else {
+                    throw new ParseException(n, "unknown key " + key + " in [Interface]");
+                }
+        }
+    }
+
+    private static void peerKey(Peer peer, int n, String key, String k, String value) throws ParseException {
+        switch (k) {
+            case "publickey":
+                peer.publicKey = key(n, key, value);
+                break;
+            case "presharedkey":
+                peer.presharedKey = key(n, key, value);
+                break;
+            case "allowedips":
+                for (String a : list(n, key, value)) {
+                    peer.allowedIps.add(prefix(n, key, a));
+                }
+                break;
+            case "endpoint":
+                endpoint(peer, n, value);
+                break;
+            case "persistentkeepalive":
+                peer.persistentKeepalive = value.equalsIgnoreCase("off") ? 0 : number(n, key, value, 0, 65535);
+                break;
+            default:
+                throw new ParseException(n, "unknown key " + key + " in [Peer]");
+        }
+    }
+
+    private void finishPeer(Peer peer) throws ParseException {
+        if (peer == null) {
+            return;
+        }
+        if (peer.publicKey == null) {
+            throw new ParseException(peer.line, "[Peer] has no PublicKey");
+        }
+        for (Peer p : peers) {
+            if (java.util.Arrays.equals(p.publicKey, peer.publicKey)) {
+                throw new ParseException(peer.line, "the same PublicKey as the [Peer] on line " + p.line);
+            }
+        }
+        peers.add(peer);
+    }
+
+    private static byte[] key(int n, String key, String value) throws ParseException {
+        try {
+            return PeerConfig.decodeKey(value, key);
+        } catch (IllegalArgumentException e) {
+            throw new ParseException(n, e.getMessage());
+        }
+    }
+
+    private static int number(int n, String key, String value, int min, int max) throws ParseException {
+        try {
+            int v = Integer.parseInt(value);
+            if (v >= min && v <= max) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new ParseException(n, key + " must be a number in " + min + ".." + max + ", found: " + value);
+    }
+
+    private static List<String> list(int n, String key, String value) throws ParseException {
+        List<String> out = new ArrayList<>();
+        for (String part : value.split(",", -1)) {
+            String p = part.trim();
+            if (p.isEmpty()) {
+                throw new ParseException(n, key + " has an empty entry: " + value);
+            }
+            out.add(p);
+        }
+        return out;
+    }
+
+    private static PeerConfig.Prefix prefix(int n, String key, String text) throws ParseException {
+        try {
+            return PeerConfig.Prefix.parse(text);
+        } catch (IllegalArgumentException e) {
+            throw new ParseException(n, key + ": " + e.getMessage());
+        }
+    }
+
+    private static void endpoint(Peer peer, int n, String value) throws ParseException {
+        String host;
+        String port;
+        if (value.startsWith("[")) {
+            int close = value.indexOf("]:");
+            if (close < 0) {
+                throw new ParseException(n, "Endpoint must be [IPv6]:port, found: " + value);
+            }
+            host = value.substring(1, close);
+            port = value.substring(close + 2);
+        } else {
+            int colon = value.lastIndexOf(':');
+            if (colon <= 0 || value.indexOf(':') != colon) {
+                throw new ParseException(n, "Endpoint must be host:port (IPv6 as [address]:port), found: " + value);
+            }
+            host = value.substring(0, colon);
+            port = value.substring(colon + 1);
+        }
+        peer.endpointHost = host;
+        peer.endpointPort = number(n, "Endpoint port", port, 1, 65535);
+    }
+
+    /** The interface's private key. */
+    public byte[] privateKey() {
+        return privateKey.clone();
+    }
+
+    /** The listen port, 0 when not given (any free port, as wg does). */
+    public int listenPort() {
+        return listenPort;
+    }
+
+    /** The MTU, or {@code null} when not given. */
+    public Integer mtu() {
+        return mtu;
+    }
+
+    /** The interface addresses. */
+    public List<PeerConfig.Prefix> addresses() {
+        return Collections.unmodifiableList(addresses);
+    }
+
+    /** The peers, in file order. */
+    public List<Peer> peers() {
+        return Collections.unmodifiableList(peers);
+    }
+
+    /** One line per key that was read but is not acted on. */
+    public List<String> warnings() {
+        return Collections.unmodifiableList(warnings);
+    }
+}
