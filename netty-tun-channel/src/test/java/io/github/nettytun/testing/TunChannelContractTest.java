@@ -217,6 +217,21 @@ public abstract class TunChannelContractTest {
     }
 
     @Test
+    void routesThroughTheDeviceWithoutIpCommand() throws Exception {
+        TestNetns ns = netns();
+        TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
+        configure(tun);
+        // host bits are ignored; a second call replaces rather than fails
+        tun.device().addRoute(InetAddress.getByName("10.78.3.4"), 16).addRoute(InetAddress.getByName("10.78.0.0"), 16)
+                .addRoute(InetAddress.getByName("fd78::"), 48);
+        String v4 = ns.ip("-o", "route", "show", "10.78.0.0/16");
+        assertTrue(v4.contains("dev ntt0"), v4);
+        assertTrue(ns.ip("route", "get", "10.78.200.1").contains("dev ntt0"), "the kernel routes by it");
+        assertTrue(ns.ip("-6", "route", "get", "fd78:0:0:1::1").contains("dev ntt0"));
+        assertThrows(IllegalArgumentException.class, () -> tun.device().addRoute(LOCAL4, 33));
+    }
+
+    @Test
     void interfaceControlNeedsNoIpCommand() throws Exception {
         TestNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());

@@ -106,6 +106,21 @@ public final class TunDevice {
         return this;
     }
 
+    /**
+     * Routes {@code network/prefixLength} through this device in the main table (or replaces such a route, like
+     * {@code ip route replace NETWORK/LEN dev NAME}); host bits are ignored. The device must be up.
+     */
+    public TunDevice addRoute(InetAddress network, int prefixLength) {
+        ObjectUtil.checkNotNull(network, "network");
+        ObjectUtil.checkInRange(prefixLength, 0, network instanceof Inet4Address ? 32 : 128, "prefixLength");
+        int index = index();
+        control(-1, "RTM_NEWROUTE " + network.getHostAddress() + '/' + prefixLength, (sock, name) -> {
+            Rtnetlink.addRoute(sock, index, network, prefixLength);
+            return null;
+        });
+        return this;
+    }
+
     /** Waits until every IPv6 address added here is routed locally (see {@link #addAddress}). */
     private void awaitLocalRoutes() {
         if (ipv6Addresses.isEmpty()) {

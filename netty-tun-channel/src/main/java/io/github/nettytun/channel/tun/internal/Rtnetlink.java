@@ -26,6 +26,11 @@ public final class Rtnetlink {
     private static final short RTM_NEWROUTE = 24;
     private static final short RTM_GETROUTE = 26;
     private static final short RTA_DST = 1;
+    private static final short RTA_OIF = 4;
+    private static final int RT_TABLE_MAIN = 254;
+    private static final int RTPROT_STATIC = 4;
+    private static final int RT_SCOPE_LINK = 253;
+    private static final int RTN_UNICAST = 1;
     /** {@code RTN_LOCAL}: a route to one of this host's own addresses. */
     private static final int RTN_LOCAL = 2;
     private static final int RTMSG_LEN = 12;
@@ -77,6 +82,41 @@ public final class Rtnetlink {
         if (v4) {
             putAttribute(msg, offset, IFA_ADDRESS, addr); // the same as IFA_LOCAL: not a point-to-point peer
         }
+        LibC.INSTANCE.send(sock, msg, new NativeLong(length), 0);
+        awaitAck(sock);
+    }
+
+    /**
+     * {@code RTM_NEWROUTE} with {@code NLM_F_CREATE | NLM_F_REPLACE} (like {@code ip route replace NETWORK/LEN dev
+     * IF}): a link-scope unicast route in the main table through interface {@code ifIndex}. Host bits of
+     * {@code network} are cleared. Waits for the kernel's acknowledgement.
+     *
+     * @throws LastErrorException with the errno the kernel answered
+     */
+    public static void addRoute(int sock, int ifIndex, InetAddress network, int prefixLength) {
+        boolean v4 = network instanceof Inet4Address;
+        byte[] addr = network.getAddress();
+        for (int bit = prefixLength; bit < addr.length * 8; bit++) {
+            addr[bit >>> 3] &= (byte) ~(0x80 >>> (bit & 7));
+        }
+        int length = NLMSG_HDRLEN + RTMSG_LEN + RTA_HDRLEN + addr.length + RTA_HDRLEN + 4;
+        Memory msg = new Memory(length);
+        msg.clear();
+        msg.setInt(0, length);
+        msg.setShort(4, RTM_NEWROUTE);
+        msg.setShort(6, (short) (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE));
+        msg.setInt(8, 1);
+        int rtm = NLMSG_HDRLEN;
+        msg.setByte(rtm, (byte) (v4 ? LibC.AF_INET : LibC.AF_INET6));
+        msg.setByte(rtm + 1, (byte) prefixLength); // rtm_dst_len
+        msg.setByte(rtm + 4, (byte) RT_TABLE_MAIN);
+        msg.setByte(rtm + 5, (byte) RTPROT_STATIC);
+        msg.setByte(rtm + 6, (byte) RT_SCOPE_LINK);
+        msg.setByte(rtm + 7, (byte) RTN_UNICAST);
+        int offset = putAttribute(msg, rtm + RTMSG_LEN, RTA_DST, addr);
+        msg.setShort(offset, (short) (RTA_HDRLEN + 4));
+        msg.setShort(offset + 2, RTA_OIF);
+        msg.setInt(offset + RTA_HDRLEN, ifIndex); // native byte order, as the kernel reads it
         LibC.INSTANCE.send(sock, msg, new NativeLong(length), 0);
         awaitAck(sock);
     }
