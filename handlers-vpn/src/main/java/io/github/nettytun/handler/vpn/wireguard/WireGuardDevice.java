@@ -232,6 +232,11 @@ public final class WireGuardDevice {
     // ---------------------------------------------------------------------------------------------------------
     // configuration
 
+    /** This interface's private key (a copy), for configuration tools such as the {@code wg} UAPI. */
+    public byte[] privateKey() {
+        return staticPrivate.clone();
+    }
+
     /** This interface's public key (a copy). */
     public byte[] publicKey() {
         return staticPublic.clone();

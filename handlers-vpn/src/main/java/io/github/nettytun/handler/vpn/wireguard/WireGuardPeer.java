@@ -107,6 +107,11 @@ public final class WireGuardPeer {
         return Base64.getEncoder().encodeToString(publicKey);
     }
 
+    /** The preshared key (a copy; all zeros when none). */
+    public byte[] presharedKey() {
+        return presharedKey.clone();
+    }
+
     /** Whether a preshared key is set. */
     public boolean hasPresharedKey() {
         for (byte b : presharedKey) {
