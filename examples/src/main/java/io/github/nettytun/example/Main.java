@@ -6,12 +6,13 @@
 package io.github.nettytun.example;
 
 import io.github.nettytun.example.ping.PingDemo;
+import io.github.nettytun.example.wireguard.WireGuardServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The examples' command line: {@code java -jar examples/target/netty-tun-examples.jar <command>}. */
 @Command(name = "netty-tun-examples", mixinStandardHelpOptions = true,
-        subcommands = {PingDemo.class, CommandLine.HelpCommand.class},
+        subcommands = {WireGuardServer.class, PingDemo.class, CommandLine.HelpCommand.class},
         description = "netty-tun examples.")
 public final class Main implements Runnable {
 

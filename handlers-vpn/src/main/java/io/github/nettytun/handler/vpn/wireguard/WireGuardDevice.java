@@ -137,6 +137,7 @@ public final class WireGuardDevice {
         int handshakesPerSecondUnderLoad = 128;
         int mtu = 1420;
         SecureRandom random;
+        java.util.function.Consumer<WireGuardPeer> onHandshake = peer -> { };
 
         /** The protocol's timers; tests shorten them. */
         public Options timers(WireGuardTimers timers) {
@@ -171,6 +172,12 @@ public final class WireGuardDevice {
             return this;
         }
 
+        /** Called on the event loop after each completed handshake (to log it, say); must not block. */
+        public Options onHandshake(java.util.function.Consumer<WireGuardPeer> listener) {
+            this.onHandshake = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
         /** The source of keys, indices and nonces. */
         public Options random(SecureRandom random) {
             this.random = Objects.requireNonNull(random, "random");
@@ -187,6 +194,7 @@ public final class WireGuardDevice {
     private final int handshakesPerSecondUnderLoad;
     private final int mtu;
     private final SecureRandom random;
+    private final java.util.function.Consumer<WireGuardPeer> onHandshake;
 
     private final Map<ByteBuffer, WireGuardPeer> peers = new LinkedHashMap<>();
     private final IntObjectHashMap<Object> indices = new IntObjectHashMap<>();
@@ -227,6 +235,7 @@ public final class WireGuardDevice {
         this.handshakesPerSecondUnderLoad = options.handshakesPerSecondUnderLoad;
         this.mtu = options.mtu;
         this.random = options.random != null ? options.random : new SecureRandom();
+        this.onHandshake = options.onHandshake;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -1037,8 +1046,8 @@ public final class WireGuardDevice {
         peer.previous = null;
         peer.handshakeState = WireGuardPeer.HandshakeState.NONE;
         wipeHandshake(peer);
-        handshakeCompleted(peer, now);
         peer.responderHandshakes++;
+        handshakeCompleted(peer, now);
         return msg;
     }
 
@@ -1135,6 +1144,11 @@ public final class WireGuardDevice {
         peer.lastHandshakeCompleted = now;
         if (logger.isDebugEnabled()) {
             logger.debug("handshake completed with {} at {}", peer.publicKeyBase64(), peer.endpoint);
+        }
+        try {
+            onHandshake.accept(peer);
+        } catch (RuntimeException e) {
+            logger.warn("handshake listener failed", e);
         }
     }
 

@@ -64,6 +64,7 @@ public final class WireGuardTunnel implements AutoCloseable {
     private final TunGsoSegmenter segmenter;
     private final TunGroCoalescer coalescer;
     private final UdpGsoSender sender;
+    private boolean closed;
 
     private WireGuardTunnel(WireGuardDevice device, TunChannel tun, Channel udp, TunGsoSegmenter segmenter,
                            TunGroCoalescer coalescer, UdpGsoSender sender) {
@@ -115,9 +116,13 @@ public final class WireGuardTunnel implements AutoCloseable {
         return sender;
     }
 
-    /** Stops the device's timers and closes both channels (the interface goes with the TUN channel). */
+    /** Stops the device's timers and closes both channels (the interface goes with the TUN channel). Idempotent. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         // Channels first: a packet read between the device's close and the channel's would be staged for ever.
         try {
             udp.close().syncUninterruptibly();
