@@ -6,13 +6,14 @@
 package io.github.nettytun.example;
 
 import io.github.nettytun.example.ping.PingDemo;
+import io.github.nettytun.example.wireguard.VpnDemo;
 import io.github.nettytun.example.wireguard.WireGuardServer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The examples' command line: {@code java -jar examples/target/netty-tun-examples.jar <command>}. */
 @Command(name = "netty-tun-examples", mixinStandardHelpOptions = true,
-        subcommands = {WireGuardServer.class, PingDemo.class, CommandLine.HelpCommand.class},
+        subcommands = {VpnDemo.class, WireGuardServer.class, PingDemo.class, CommandLine.HelpCommand.class},
         description = "netty-tun examples.")
 public final class Main implements Runnable {
 

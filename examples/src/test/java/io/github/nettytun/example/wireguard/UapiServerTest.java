@@ -66,7 +66,7 @@ class UapiServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        TestRequirements.require(Files.isExecutable(Path.of("/usr/bin/wg")),
+        TestRequirements.require(WireGuardTestTools.onPath("wg"),
                 "wg (Debian's wireguard-tools) is not installed");
         ns = resources.add(TestNetns.create());
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
