@@ -134,4 +134,36 @@ class WireGuardServerTest {
                 .execute("wireguard", conf.toString());
         assertEquals(2, status);
     }
+
+    /** The command line in a process of its own: up from the file, then down again on SIGTERM. */
+    @Test
+    void theCommandStopsCleanlyOnSigterm() throws Exception {
+        TestNetns ns = resources.add(TestNetns.create());
+        String ifName = "wst" + ProcessHandle.current().pid() % 100000;
+        Path conf = config(ifName + ".conf", String.join("\n", "[Interface]",
+                "PrivateKey = " + b64(WireGuardCrypto.generatePrivateKey(new SecureRandom())),
+                "Address = 10.212.0.1/24", "[Peer]",
+                "PublicKey = " + b64(WireGuardCrypto.publicKey(WireGuardCrypto.generatePrivateKey(new SecureRandom()))),
+                "AllowedIPs = 10.213.0.0/16", ""));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process server = ns.spawn(java, "-cp", System.getProperty("java.class.path"),
+                "io.github.nettytun.example.Main", "wireguard", "--transport", "epoll", conf.toString());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!ns.log(server).contains("netty-tun WireGuard " + ifName)) {
+            assertTrue(server.isAlive() && System.nanoTime() < deadline, "server did not start: " + ns.log(server));
+            Thread.sleep(50);
+        }
+        assertTrue(ns.ip("-o", "link", "show").contains(ifName));
+        assertTrue(ns.ip("route", "show").contains("10.213.0.0/16 dev " + ifName), ns.ip("route", "show"));
+        assertTrue(Files.exists(UapiServer.SOCKET_DIRECTORY.resolve(ifName + ".sock")));
+
+        server.destroy(); // SIGTERM
+        assertTrue(server.waitFor(30, TimeUnit.SECONDS), "server stopped");
+        assertFalse(Files.exists(UapiServer.SOCKET_DIRECTORY.resolve(ifName + ".sock")), "socket removed");
+        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (ns.ip("-o", "link", "show").contains(ifName) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertFalse(ns.ip("-o", "link", "show").contains(ifName), "interface removed");
+    }
 }
