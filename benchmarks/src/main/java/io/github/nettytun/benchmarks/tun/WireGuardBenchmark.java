@@ -12,6 +12,7 @@ import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardTunnel;
 import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.WireGuardGo;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -221,16 +222,7 @@ public final class WireGuardBenchmark implements Callable<Integer> {
         private void startWireGuardGo(TestNetns ns, byte[] key, int port, byte[] peerKey, InetAddress inner,
                                       InetAddress peerInner, InetAddress peerUnder, int peerPort) throws Exception {
             String ifName = "wgg" + ProcessHandle.current().pid() % 100000 + (ns == a ? "a" : "b");
-            Process p = ns.spawn("env", "WG_PROCESS_FOREGROUND=1", "wireguard-go", ifName);
-            wireguardGo.add(p);
-            Path socket = Paths.get("/var/run/wireguard", ifName + ".sock");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while (!Files.exists(socket)) {
-                if (!p.isAlive() || System.nanoTime() > deadline) {
-                    throw new IOException("wireguard-go did not start: " + ns.log(p));
-                }
-                Thread.sleep(20);
-            }
+            wireguardGo.add(WireGuardGo.start(ns, ifName));
             Path keyFile = Files.createTempFile("wg-bench", ".key");
             files.add(keyFile);
             Files.writeString(keyFile, Base64.getEncoder().encodeToString(key) + "\n");

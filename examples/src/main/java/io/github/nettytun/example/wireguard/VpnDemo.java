@@ -171,12 +171,7 @@ public final class VpnDemo implements Callable<Integer> {
                 live.clear();
             }
         } finally {
-            try (var files = Files.list(dir)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
+            deleteDirectory(dir);
         }
     }
 
@@ -228,12 +223,7 @@ public final class VpnDemo implements Callable<Integer> {
                     wgGo.destroyForcibly();
                 }
             }
-            try (var files = Files.list(dir)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
+            deleteDirectory(dir);
         }
     }
 
@@ -330,6 +320,15 @@ public final class VpnDemo implements Callable<Integer> {
     /** A fresh name per run: a closed TUN device leaves the kernel a moment after its channel closes. */
     private String interfaceName(char side) {
         return "wgd" + ProcessHandle.current().pid() % 10000 + 'r' + (side == 'a' ? ++runs : runs) + side;
+    }
+
+    private static void deleteDirectory(Path dir) throws IOException {
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.deleteIfExists(f);
+            }
+        }
+        Files.deleteIfExists(dir);
     }
 
     private static String b64(byte[] key) {

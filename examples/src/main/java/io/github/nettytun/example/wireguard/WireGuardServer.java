@@ -11,7 +11,6 @@ import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
 import io.github.nettytun.channel.tun.uring.IoUringTunChannel;
 import io.github.nettytun.handler.vpn.wireguard.PeerConfig;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice;
-import io.github.nettytun.handler.vpn.wireguard.WireGuardPeer;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardTunnel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;

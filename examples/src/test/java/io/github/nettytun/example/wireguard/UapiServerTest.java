@@ -15,6 +15,7 @@ import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TestNetns;
 import io.github.nettytun.testing.TestRequirements;
+import io.github.nettytun.testing.WireGuardGo;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollDatagramChannel;
@@ -66,7 +67,7 @@ class UapiServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        TestRequirements.require(WireGuardTestTools.onPath("wg"),
+        TestRequirements.require(WireGuardGo.onPath("wg"),
                 "wg (Debian's wireguard-tools) is not installed");
         ns = resources.add(TestNetns.create());
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());

@@ -7,6 +7,7 @@ package io.github.nettytun.example.wireguard;
 
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TestRequirements;
+import io.github.nettytun.testing.WireGuardGo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
@@ -30,7 +31,7 @@ class VpnDemoTest {
 
     @Test
     void shortRunPrintsTheSummaryAndCleansUp() throws Exception {
-        TestRequirements.require(WireGuardTestTools.installed(), "wireguard-go and wg are not installed");
+        TestRequirements.require(WireGuardGo.installed(), "wireguard-go and wg are not installed");
         String prefix = "ntt-demo-" + ProcessHandle.current().pid();
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         int status;

@@ -11,6 +11,7 @@ import io.github.nettytun.channel.tun.uring.IoUringTunChannel;
 import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.TestNetns;
 import io.github.nettytun.testing.TestRequirements;
+import io.github.nettytun.testing.WireGuardGo;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -22,7 +23,6 @@ import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 
-import java.io.File;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -138,19 +138,11 @@ final class WireGuardTestbed implements AutoCloseable {
      */
     String startWireGuardGo(TestNetns ns, byte[] privateKey, int port, byte[] peerPublicKey, byte[] presharedKey,
                             InetSocketAddress peerEndpoint, String allowedIps) throws Exception {
-        TestRequirements.require(onPath("wireguard-go") && onPath("wg"),
+        TestRequirements.require(WireGuardGo.installed(),
                 "wireguard-go and wg (Debian's wireguard-go and wireguard-tools) are not installed");
         boolean sideA = ns == a;
         String ifName = "wgg" + ProcessHandle.current().pid() % 10000 + "x" + COUNTER.incrementAndGet();
-        Process p = ns.spawn("env", "WG_PROCESS_FOREGROUND=1", "wireguard-go", ifName);
-        Path socket = Path.of("/var/run/wireguard", ifName + ".sock");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (!Files.exists(socket)) {
-            if (!p.isAlive() || System.nanoTime() > deadline) {
-                throw new IOException("wireguard-go did not start: " + ns.log(p));
-            }
-            Thread.sleep(20);
-        }
+        WireGuardGo.start(ns, ifName);
         List<String> cmd = new ArrayList<>(List.of("wg", "set", ifName, "private-key", keyFile(privateKey),
                 "listen-port", Integer.toString(port), "peer", base64(peerPublicKey)));
         if (presharedKey != null) {
@@ -175,15 +167,6 @@ final class WireGuardTestbed implements AutoCloseable {
         files.add(f);
         Files.writeString(f, base64(key) + "\n");
         return f.toString();
-    }
-
-    static boolean onPath(String command) {
-        for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(dir, command))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Pings {@code target} from {@code ns} until one reply arrives (at most {@code count} tries, 1 s each). */
