@@ -107,6 +107,9 @@ class WireGuardServerTest {
         assertTrue(a.ip("route", "show").contains("10.211.0.2 dev " + ifA), a.ip("route", "show"));
         assertTrue(b.exec("wg", "show", ifB, "latest-handshakes").matches("(?s).*\\t[1-9][0-9]+\\s*"),
                 "wg sees the handshake");
+        String[] transfer = b.exec("wg", "show", ifB, "transfer").trim().split("\t");
+        assertTrue(Long.parseLong(transfer[1]) > 0 && Long.parseLong(transfer[2]) > 0,
+                "wg sees bytes both ways: " + String.join(" ", transfer));
         assertEquals(1380, runB.tunnel().tunChannel().device().mtu());
 
         runA.close();
