@@ -27,6 +27,7 @@ import java.util.Random;
 import static io.netty.buffer.ByteBufAllocator.DEFAULT;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -447,5 +448,49 @@ class WireGuardDeviceTest {
         a.fromNetwork(initiation.get(0).content(), ADDR_B);
         assertEquals(3, a.device.dropped(Drop.CLOSED));
         assertTrue(a.sent().isEmpty());
+    }
+
+    /**
+     * REKEY_AFTER_MESSAGES 4, REJECT_AFTER_MESSAGES 8: past 4 the initiator asks for a handshake, past 8 it sends
+     * nothing more on the old keys but stages; the new handshake then carries every staged packet, in order.
+     */
+    @Test
+    void pastRejectAfterMessagesPacketsWaitForTheNextHandshake() throws Exception {
+        pair(new WireGuardDevice.Options().timers(WireGuardTimers.DEFAULT.withTimes(Duration.ofSeconds(120),
+                Duration.ofSeconds(180), Duration.ofSeconds(90), Duration.ofMillis(20), Duration.ofSeconds(10))
+                .withMessages(4, 8)), new byte[32]);
+        handshakeAndCheck(); // used counter 0 for the staged packet
+        Thread.sleep(30); // one initiation per REKEY_TIMEOUT (20 ms here): the first one is that old now
+        List<DatagramPacket> initiations = new ArrayList<>();
+        int dataSent = 0;
+        List<byte[]> expected = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            ByteBuf p = udp(A4, B4, 40 + i);
+            expected.add(ByteBufUtil.getBytes(p));
+            a.fromTun(p);
+            for (DatagramPacket d : a.sent()) {
+                if (d.content().getByte(d.content().readerIndex()) == WireGuardDevice.TYPE_INITIATION) {
+                    initiations.add(d);
+                } else {
+                    dataSent++;
+                    d.release(); // lost on the way: B never sees these
+                }
+            }
+        }
+        assertFalse(initiations.isEmpty(), "an initiation past REKEY_AFTER_MESSAGES");
+        assertTrue(dataSent <= 8, "no counter at or past REJECT_AFTER_MESSAGES was used: " + dataSent);
+        int staged = 12 - dataSent;
+        assertTrue(staged > 0);
+        // each initiation replaces the one before: the last one is the handshake to finish
+        for (int i = 0; i < initiations.size() - 1; i++) {
+            initiations.get(i).release();
+        }
+        b.fromNetwork(initiations.get(initiations.size() - 1).content(), ADDR_A);
+        EmbeddedPeer.exchange(a, b);
+        assertEquals(staged, b.delivered.size(), "the staged packets went out after the handshake");
+        for (int i = 0; i < staged; i++) {
+            assertArrayEquals(expected.get(12 - staged + i), ByteBufUtil.getBytes(b.delivered.get(i)), "order");
+        }
+        assertEquals(0, a.device.dropped() + b.device.dropped());
     }
 }

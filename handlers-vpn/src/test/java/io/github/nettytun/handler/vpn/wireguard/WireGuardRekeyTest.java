@@ -90,13 +90,14 @@ class WireGuardRekeyTest {
         try (WireGuardTestbed bed = new WireGuardTestbed()) {
             Pair pair = new Pair(bed, SHORT_TIMES, Transport.EPOLL);
             WireGuardTestbed.ping(bed.a, INNER_B4, 10);
+            // Let the current keypair age past REKEY_AFTER_TIME (A's passive keepalive 1 s after the ping may rekey
+            // once; after that the tunnel is quiet): the transfer's first packets must rekey, however fast the
+            // machine; no assertion depends on how long the transfer takes. REJECT_AFTER_TIME (3 s) is not reached.
+            Thread.sleep(2500);
             long before = pair.bAtA.handshakes();
-            long start = System.nanoTime();
             pair.transfer(bed);
-            long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start);
             long rekeys = pair.bAtA.handshakes() - before;
-            // A rekeys once REKEY_AFTER_TIME (1 s) has passed and it sends: about once a second.
-            assertTrue(rekeys >= Math.max(1, seconds - 1), rekeys + " rekeys in " + seconds + " s: " + pair.bAtA);
+            assertTrue(rekeys >= 1, "rekeyed during the transfer: " + pair.bAtA);
             assertEquals(pair.bAtA.handshakes(), pair.aAtB.responderHandshakes(), "A initiated every one");
             pair.assertNothingLost();
         }
@@ -104,8 +105,11 @@ class WireGuardRekeyTest {
 
     @Test
     void keysRotateByMessageCountMidTransferWithoutLoss() throws Exception {
-        // 256 MiB is about 190,000 messages of 1420 bytes: a rekey every 20,000 gives about nine.
-        WireGuardTimers timers = WireGuardTimers.DEFAULT.withMessages(20_000, 40_000);
+        // 256 MiB is about 190,000 messages of 1420 bytes: a rekey every 20,000 gives about nine. REKEY_TIMEOUT
+        // (one initiation per 200 ms) and a far REJECT_AFTER_MESSAGES keep the sender from running out of counters
+        // between two handshakes at any speed; WireGuardDeviceTest covers REJECT_AFTER_MESSAGES itself.
+        WireGuardTimers timers = WireGuardTimers.DEFAULT.withTimes(Duration.ofSeconds(120), Duration.ofSeconds(180),
+                Duration.ofSeconds(90), Duration.ofMillis(200), Duration.ofSeconds(10)).withMessages(20_000, 1L << 40);
         try (WireGuardTestbed bed = new WireGuardTestbed()) {
             Pair pair = new Pair(bed, timers, Transport.IO_URING);
             WireGuardTestbed.ping(bed.a, INNER_B4, 10);
