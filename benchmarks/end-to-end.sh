@@ -1,5 +1,6 @@
 # Shared by the run-*-benchmark.sh scripts (sourced, not run): checks root and tools, builds the benchmarks jar
-# and runs one end-to-end benchmark class with --out benchmarks/results/<name>-jdk<N>.md unless --out is given.
+# and runs one end-to-end benchmark class with --out benchmarks/results/<name>-jdk<N>.md unless --out is given
+# or the name is "-" (a benchmark that names its own report).
 # Usage: run_end_to_end SCRIPT RESULT-NAME MAIN-CLASS "TOOL ..." "PACKAGES" ARGS...
 
 run_end_to_end() {
@@ -22,6 +23,7 @@ run_end_to_end() {
     local jdk
     jdk=$("$java" -XshowSettings:properties -version 2>&1 | awk -F' = ' '/java.specification.version/ {print $2}')
     local out=(--out "benchmarks/results/$name-jdk$jdk.md") arg
+    [ "$name" = - ] && out=()
     for arg in "$@"; do
         case "$arg" in --out|--out=*) out=() ;; esac
     done

@@ -34,15 +34,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>Names are {@code ntt-PID-N}, so concurrent runs do not collide. Closing kills the processes this object
  * spawned (by their PID, never by name), closes the namespace handle and runs {@code ip netns del}; devices in the
- * namespace go with it. A JVM shutdown hook removes any namespace a crashed test left.
+ * namespace go with it. A JVM shutdown hook closes any namespace a crashed test or an interrupted benchmark left.
  */
 public final class TestNetns implements AutoCloseable {
 
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final Set<String> LIVE = ConcurrentHashMap.newKeySet();
+    private static final Set<TestNetns> OPEN = ConcurrentHashMap.newKeySet();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            // Ctrl-C or SIGTERM in the middle of a run: end what the namespaces run, then remove them.
+            for (TestNetns ns : OPEN) {
+                try {
+                    ns.close();
+                } catch (IOException | RuntimeException ignored) {
+                    // best effort at JVM exit; the name-based pass below retries the deletion
+                }
+            }
             for (String name : LIVE) {
                 try {
                     run(List.of("ip", "netns", "del", name));
@@ -77,6 +86,7 @@ public final class TestNetns implements AutoCloseable {
             throw e;
         }
         TestNetns netns = new TestNetns(name, ns);
+        OPEN.add(netns);
         try {
             netns.ip("link", "set", "lo", "up");
         } catch (IOException | RuntimeException e) {
@@ -180,6 +190,7 @@ public final class TestNetns implements AutoCloseable {
             return;
         }
         closed = true;
+        OPEN.remove(this);
         IOException failure = null;
         for (Process p : processes) {
             p.destroy();

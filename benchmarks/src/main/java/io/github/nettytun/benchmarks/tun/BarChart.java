@@ -5,65 +5,70 @@
  */
 package io.github.nettytun.benchmarks.tun;
 
-import javax.imageio.ImageIO;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.style.CategoryStyler;
+import org.knowm.xchart.style.Styler;
+
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
-/** A horizontal bar chart as PNG, drawn with Java2D in headless mode: one bar per labelled value. */
+/** Bar charts as PNG, drawn by XChart in headless mode: one group of bars per case, one colour per series. */
 final class BarChart {
-
-    private static final int WIDTH = 900;
-    private static final int BAR = 26;
-    private static final int GAP = 10;
-    private static final int LABEL_WIDTH = 300;
-    private static final int TOP = 50;
 
     private BarChart() {
     }
 
+    /** One series: a bar per labelled value. */
     static void write(Path png, String title, Map<String, Double> values) throws IOException {
+        Map<String, Map<String, Double>> series = new LinkedHashMap<>();
+        series.put("median", values);
+        write(png, title, "", series);
+    }
+
+    /**
+     * Several series over the same cases ({@code series name -> case -> value}); a case a series lacks is drawn
+     * as zero.
+     */
+    static void write(Path png, String title, String yAxis, Map<String, Map<String, Double>> series)
+            throws IOException {
         System.setProperty("java.awt.headless", "true");
-        int height = TOP + values.size() * (BAR + GAP) + 30;
-        BufferedImage image = new BufferedImage(WIDTH, height, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        try {
-            g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-            g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
-            g.setColor(Color.WHITE);
-            g.fillRect(0, 0, WIDTH, height);
-            g.setColor(Color.BLACK);
-            g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-            g.drawString(title, 10, 28);
-            g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-            double max = values.values().stream().mapToDouble(Double::doubleValue).max().orElse(1);
-            int plot = WIDTH - LABEL_WIDTH - 90;
-            int y = TOP;
-            Color[] palette = {new Color(0x4C78A8), new Color(0xF58518), new Color(0x54A24B), new Color(0xE45756)};
-            int i = 0;
-            for (Map.Entry<String, Double> e : values.entrySet()) {
-                int w = (int) Math.round(plot * e.getValue() / max);
-                g.setColor(Color.DARK_GRAY);
-                g.drawString(e.getKey(), 10, y + BAR - 8);
-                g.setColor(palette[i++ % palette.length]);
-                g.fillRect(LABEL_WIDTH, y, Math.max(w, 1), BAR);
-                g.setColor(Color.BLACK);
-                g.drawString(String.format(Locale.ROOT, "%.3f", e.getValue()), LABEL_WIDTH + w + 6, y + BAR - 8);
-                y += BAR + GAP;
+        List<String> cases = new ArrayList<>();
+        for (Map<String, Double> values : series.values()) {
+            for (String c : values.keySet()) {
+                if (!cases.contains(c)) {
+                    cases.add(c);
+                }
             }
-            g.setStroke(new BasicStroke(1));
-            g.setColor(Color.GRAY);
-            g.drawLine(LABEL_WIDTH, TOP - 4, LABEL_WIDTH, y);
-        } finally {
-            g.dispose();
         }
-        ImageIO.write(image, "png", png.toFile());
+        CategoryChart chart = new CategoryChartBuilder().width(Math.max(800, 90 * cases.size() + 200)).height(600)
+                .title(title).yAxisTitle(yAxis).build();
+        CategoryStyler styler = chart.getStyler();
+        styler.setXAxisLabelRotation(40);
+        styler.setLabelsVisible(true);
+        styler.setLabelsRotation(90);
+        styler.setLegendVisible(series.size() > 1);
+        styler.setLegendPosition(Styler.LegendPosition.InsideNE);
+        styler.setDecimalPattern("#,##0.00");
+        styler.setChartBackgroundColor(java.awt.Color.WHITE);
+        for (Map.Entry<String, Map<String, Double>> s : series.entrySet()) {
+            List<Double> y = new ArrayList<>();
+            for (String c : cases) {
+                Double v = s.getValue().get(c);
+                y.add(v == null || v.isNaN() ? 0.0 : v);
+            }
+            chart.addSeries(s.getKey(), cases, y);
+        }
+        Files.createDirectories(png.toAbsolutePath().getParent());
+        try (OutputStream out = Files.newOutputStream(png)) {
+            BitmapEncoder.saveBitmap(chart, out, BitmapEncoder.BitmapFormat.PNG);
+        }
     }
 }

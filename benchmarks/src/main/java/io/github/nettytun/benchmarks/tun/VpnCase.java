@@ -1,0 +1,196 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.benchmarks.tun;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * One case of {@link VpnBenchmark}: what runs in namespace A (the iperf3 client, the sender) and in B.
+ *
+ * <p>Names: {@code veth}, {@code wireguard-go}, {@code openvpn}, {@code ours-TRANSPORT[-offload]} (ours on both
+ * sides) and {@code mixed-TRANSPORT[-offload]} (ours in A, wireguard-go in B). Our cases run once per JDK and get
+ * the JDK as a suffix ({@code ours-epoll-offload-jdk25}); a name given with a suffix runs on that JDK only.
+ */
+final class VpnCase {
+
+    /** What one side runs. */
+    enum Kind { NONE, WIREGUARD_GO, OPENVPN, OURS }
+
+    final String name;
+    final Kind a;
+    final Kind b;
+    /** Our JDK (our cases only). */
+    final Jdk jdk;
+    final String transport;
+    final boolean offload;
+
+    private VpnCase(String name, Kind a, Kind b, Jdk jdk, String transport, boolean offload) {
+        this.name = name;
+        this.a = a;
+        this.b = b;
+        this.jdk = jdk;
+        this.transport = transport;
+        this.offload = offload;
+    }
+
+    boolean ours() {
+        return a == Kind.OURS || b == Kind.OURS;
+    }
+
+    boolean uses(Kind kind) {
+        return a == kind || b == kind;
+    }
+
+    /** The case's name without the JDK: {@code ours-epoll-offload}. */
+    String baseName() {
+        return jdk == null ? name : name.substring(0, name.length() - jdk.label().length() - 1);
+    }
+
+    @Override
+    public String toString() {
+        return name;
+    }
+
+    private static final Pattern OURS = Pattern.compile("(ours|mixed)-(epoll|io_uring)(-offload)?(?:-jdk(\\d+))?");
+
+    /** The cases {@code names} stand for, each of ours once per JDK in {@code jdks}. */
+    static List<VpnCase> parse(List<String> names, List<Jdk> jdks) {
+        List<VpnCase> cases = new ArrayList<>();
+        for (String name : names) {
+            switch (name) {
+                case "veth":
+                    cases.add(new VpnCase(name, Kind.NONE, Kind.NONE, null, null, false));
+                    continue;
+                case "wireguard-go":
+                    cases.add(new VpnCase(name, Kind.WIREGUARD_GO, Kind.WIREGUARD_GO, null, null, false));
+                    continue;
+                case "openvpn":
+                    cases.add(new VpnCase(name, Kind.OPENVPN, Kind.OPENVPN, null, null, false));
+                    continue;
+                default:
+                    break;
+            }
+            Matcher m = OURS.matcher(name);
+            if (!m.matches()) {
+                throw new IllegalArgumentException("unknown case '" + name + "': veth, wireguard-go, openvpn, "
+                        + "ours-{epoll|io_uring}[-offload][-jdkN] or mixed-{epoll|io_uring}[-offload][-jdkN]");
+            }
+            Kind b = m.group(1).equals("ours") ? Kind.OURS : Kind.WIREGUARD_GO;
+            String base = m.group(1) + '-' + m.group(2) + (m.group(3) == null ? "" : m.group(3));
+            boolean any = false;
+            for (Jdk jdk : jdks) {
+                if (m.group(4) == null || m.group(4).equals(Integer.toString(jdk.feature))) {
+                    cases.add(new VpnCase(base + '-' + jdk.label(), Kind.OURS, b, jdk, m.group(2),
+                            m.group(3) != null));
+                    any = true;
+                }
+            }
+            if (!any) {
+                throw new IllegalArgumentException("case '" + name + "' names a JDK not among " + jdks);
+            }
+        }
+        return cases;
+    }
+
+    /** A JDK that runs our side, by its home directory. */
+    static final class Jdk {
+        final Path home;
+        final int feature;
+        final String version;
+
+        Jdk(Path home, int feature, String version) {
+            this.home = home;
+            this.feature = feature;
+            this.version = version;
+        }
+
+        String label() {
+            return "jdk" + feature;
+        }
+
+        String java() {
+            return home.resolve("bin/java").toString();
+        }
+
+        /** Reads {@code JAVA_VERSION} from the home's {@code release} file. */
+        static Jdk at(Path home) throws IOException {
+            Path release = home.resolve("release");
+            if (!Files.isExecutable(home.resolve("bin/java")) || !Files.isRegularFile(release)) {
+                throw new IOException(home + " is not a JDK (no bin/java or release file)");
+            }
+            for (String line : Files.readAllLines(release, StandardCharsets.UTF_8)) {
+                if (line.startsWith("JAVA_VERSION=")) {
+                    String version = line.substring("JAVA_VERSION=".length()).replace("\"", "").trim();
+                    String feature = version.split("[.+-]")[0];
+                    return new Jdk(home.toRealPath(), Integer.parseInt(feature), version);
+                }
+            }
+            throw new IOException(release + " has no JAVA_VERSION");
+        }
+
+        /** The running JDK. */
+        static Jdk current() throws IOException {
+            return at(Paths.get(System.getProperty("java.home")));
+        }
+
+        /**
+         * The newest JDK under {@code /usr/lib/jvm} (or the running one, if newer) and JDK 17 if present:
+         * the issue's "newest JDK and JDK 17".
+         */
+        static List<Jdk> newestAnd17() throws IOException {
+            Map<Integer, Jdk> byFeature = new LinkedHashMap<>();
+            Jdk current = current();
+            byFeature.put(current.feature, current);
+            Path jvm = Paths.get("/usr/lib/jvm");
+            if (Files.isDirectory(jvm)) {
+                try (DirectoryStream<Path> homes = Files.newDirectoryStream(jvm)) {
+                    for (Path home : homes) {
+                        try {
+                            Jdk jdk = at(home);
+                            byFeature.putIfAbsent(jdk.feature, jdk);
+                        } catch (IOException | RuntimeException notAJdk) {
+                            // a JRE, a symlink to one already seen, or another file
+                        }
+                    }
+                }
+            }
+            int newest = byFeature.keySet().stream().mapToInt(Integer::intValue).max().orElseThrow();
+            List<Jdk> jdks = new ArrayList<>();
+            jdks.add(byFeature.get(newest));
+            if (newest != 17 && byFeature.containsKey(17)) {
+                jdks.add(byFeature.get(17));
+            }
+            return jdks;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Jdk && ((Jdk) o).home.equals(home);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(home);
+        }
+
+        @Override
+        public String toString() {
+            return label() + " (" + version + ", " + home + ')';
+        }
+    }
+}
