@@ -48,7 +48,8 @@ public final class VpnBenchmark implements Callable<Integer> {
     @Option(names = "--seconds", defaultValue = "5", description = "Length of each measured iperf3 run.")
     int seconds;
 
-    @Option(names = "--warmup", defaultValue = "3", description = "Seconds of unmeasured traffic first (JIT).")
+    @Option(names = "--warmup", defaultValue = "10",
+            description = "Seconds of unmeasured traffic first: our JVMs' JIT needs them (3 s halved the result).")
     int warmup;
 
     @Option(names = "--rounds", defaultValue = "3", description = "Interleaved rounds; medians are reported.")
@@ -56,6 +57,10 @@ public final class VpnBenchmark implements Callable<Integer> {
 
     @Option(names = "--ping-interval", defaultValue = "0.01", description = "Seconds between pings under load.")
     double pingInterval;
+
+    @Option(names = "--jvm-arg", description = "An extra option for our server's JVMs, repeatable (a profiler "
+            + "agent, a GC choice); recorded in the report.")
+    List<String> jvmArgs = new ArrayList<>();
 
     @Option(names = "--out", description = "Markdown report (default: benchmarks/results/vpn.md); the PNG charts "
             + "go beside it (NAME-throughput.png, -cpu, -latency).")
@@ -109,7 +114,7 @@ public final class VpnBenchmark implements Callable<Integer> {
         List<VpnReport.Run> runs = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         Progress progress = new Progress(all.size() * rounds);
-        try (VpnSetup.Shared shared = new VpnSetup.Shared(System.getProperty("java.class.path"))) {
+        try (VpnSetup.Shared shared = new VpnSetup.Shared(System.getProperty("java.class.path"), jvmArgs)) {
             for (int round = 1; round <= rounds; round++) {
                 for (VpnCase c : all) {
                     progress.begin(String.format(Locale.ROOT, "round %d/%d %-26s", round, rounds, c.name));
@@ -197,6 +202,9 @@ public final class VpnBenchmark implements Callable<Integer> {
         }
         if (cases != null) {
             sb.append(" --cases ").append(String.join(",", cases));
+        }
+        for (String arg : jvmArgs) {
+            sb.append(" --jvm-arg ").append(arg);
         }
         return sb.toString();
     }

@@ -43,11 +43,13 @@ final class VpnSetup implements AutoCloseable {
     /** What every setup of one benchmark run shares: the classpath of our server and OpenVPN's certificates. */
     static final class Shared implements AutoCloseable {
         final String classpath;
+        final List<String> jvmArgs;
         final Path dir;
         private Path[] certificates;
 
-        Shared(String classpath) throws IOException {
+        Shared(String classpath, List<String> jvmArgs) throws IOException {
             this.classpath = classpath;
+            this.jvmArgs = jvmArgs;
             this.dir = Files.createTempDirectory("vpn-bench");
         }
 
@@ -189,10 +191,13 @@ final class VpnSetup implements AutoCloseable {
                 + "PublicKey = " + Base64.getEncoder().encodeToString(WireGuardCrypto.publicKey(peerKey)) + '\n'
                 + "AllowedIPs = " + peerInner.getHostAddress() + "/32\n"
                 + "Endpoint = " + peerEndpoint + '\n', StandardCharsets.UTF_8);
-        Process p = ns.spawn(c.jdk.java(), "-Dio.netty.machineId=02:00:00:00:00:01",
-                "--enable-native-access=ALL-UNNAMED", "-cp", shared.classpath, "io.github.nettytun.example.Main",
-                "wireguard", config.toString(), "--interface", "wgb", "--no-uapi", "--transport", c.transport,
-                "--offload", c.offload ? "on" : "off");
+        List<String> cmd = new ArrayList<>(List.of(c.jdk.java(), "-Dio.netty.machineId=02:00:00:00:00:01",
+                "--enable-native-access=ALL-UNNAMED"));
+        cmd.addAll(shared.jvmArgs);
+        cmd.addAll(List.of("-cp", shared.classpath, "io.github.nettytun.example.Main", "wireguard",
+                config.toString(), "--interface", "wgb", "--no-uapi", "--transport", c.transport,
+                "--offload", c.offload ? "on" : "off"));
+        Process p = ns.spawn(cmd.toArray(new String[0]));
         vpn.add(p);
         return p;
     }
