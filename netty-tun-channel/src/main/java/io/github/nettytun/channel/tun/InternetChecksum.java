@@ -10,6 +10,9 @@ import io.netty.buffer.CompositeByteBuf;
 import io.netty.util.internal.MathUtil;
 import io.netty.util.internal.PlatformDependent;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
@@ -23,7 +26,12 @@ import java.nio.ByteOrder;
  */
 public final class InternetChecksum {
 
+    private static final boolean HAS_UNSAFE = PlatformDependent.hasUnsafe();
     private static final boolean NATIVE_LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
+    private static final VarHandle LONGS_OF_BUFFER =
+            MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.nativeOrder());
+    private static final VarHandle LONGS_OF_ARRAY =
+            MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.nativeOrder());
 
     private InternetChecksum() {
     }
@@ -33,21 +41,35 @@ public final class InternetChecksum {
      * with a zero byte), not complemented.
      */
     public static int sum(ByteBuf buf, int index, int length) {
+        return sum(buf, index, length, HAS_UNSAFE);
+    }
+
+    /** {@link #sum(ByteBuf, int, int)} with or without Unsafe (tests cover both on any JDK). */
+    static int sum(ByteBuf buf, int index, int length, boolean unsafe) {
         if (buf instanceof CompositeByteBuf && length > 0) {
-            return compositeSum((CompositeByteBuf) buf, index, length);
+            return compositeSum((CompositeByteBuf) buf, index, length, unsafe);
         }
         long acc = 0;
         int i = index;
         int end = index + length;
         int bulk = length & ~7;
-        if (PlatformDependent.hasUnsafe() && (buf.hasMemoryAddress() || buf.hasArray())) {
-            if (MathUtil.isOutOfBounds(index, length, buf.capacity())) {
-                throw new IndexOutOfBoundsException("index " + index + " length " + length + " capacity "
-                        + buf.capacity());
-            }
+        if (unsafe && (buf.hasMemoryAddress() || buf.hasArray())) {
+            checkBounds(index, length, buf.capacity());
             int folded = buf.hasMemoryAddress()
                     ? nativeSum(buf.memoryAddress() + index, bulk)
                     : nativeSum(buf.array(), buf.arrayOffset() + index, bulk);
+            acc = NATIVE_LITTLE_ENDIAN ? Integer.reverseBytes(folded) >>> 16 : folded;
+            i += bulk;
+        } else if (buf.hasArray()) {
+            checkBounds(index, length, buf.capacity());
+            int folded = viewSum(buf.array(), buf.arrayOffset() + index, bulk);
+            acc = NATIVE_LITTLE_ENDIAN ? Integer.reverseBytes(folded) >>> 16 : folded;
+            i += bulk;
+        } else if (buf.nioBufferCount() == 1) {
+            // No Unsafe (Netty's default on JDK 25+): ByteBuf.getLong per word costs several checks each; a view
+            // of the buffer's memory read with a VarHandle is as fast as the Unsafe loop.
+            ByteBuffer nio = buf.internalNioBuffer(index, length);
+            int folded = viewSum(nio, nio.position(), bulk);
             acc = NATIVE_LITTLE_ENDIAN ? Integer.reverseBytes(folded) >>> 16 : folded;
             i += bulk;
         } else {
@@ -74,11 +96,8 @@ public final class InternetChecksum {
      * Sums a composite component by component, so each gets the bulk loop; a component that starts at an odd
      * offset of the range has its sum byte-swapped before it is added (RFC 1071 section 2(B)).
      */
-    private static int compositeSum(CompositeByteBuf buf, int index, int length) {
-        if (MathUtil.isOutOfBounds(index, length, buf.capacity())) {
-            throw new IndexOutOfBoundsException("index " + index + " length " + length + " capacity "
-                    + buf.capacity());
-        }
+    private static int compositeSum(CompositeByteBuf buf, int index, int length, boolean unsafe) {
+        checkBounds(index, length, buf.capacity());
         long acc = 0;
         int done = 0;
         for (int c = buf.toComponentIndex(index); done < length; c++) {
@@ -89,7 +108,7 @@ public final class InternetChecksum {
             if (n <= 0) {
                 continue;
             }
-            int part = sum(component, component.readerIndex() + from, n);
+            int part = sum(component, component.readerIndex() + from, n, unsafe);
             acc += (done & 1) == 0 ? part : Integer.reverseBytes(part) >>> 16;
             done += n;
         }
@@ -112,6 +131,26 @@ public final class InternetChecksum {
         long acc = 0;
         for (int p = offset, stop = offset + length; p < stop; p += 8) {
             long v = PlatformDependent.getLong(array, p);
+            acc += (v >>> 32) + (v & 0xffffffffL);
+        }
+        return fold(acc);
+    }
+
+    /** {@link #nativeSum(long, int)} through a VarHandle view of a byte buffer (no Unsafe needed). */
+    private static int viewSum(ByteBuffer buffer, int offset, int length) {
+        long acc = 0;
+        for (int p = offset, stop = offset + length; p < stop; p += 8) {
+            long v = (long) LONGS_OF_BUFFER.get(buffer, p);
+            acc += (v >>> 32) + (v & 0xffffffffL);
+        }
+        return fold(acc);
+    }
+
+    /** {@link #nativeSum(long, int)} through a VarHandle view of a heap array (no Unsafe needed). */
+    private static int viewSum(byte[] array, int offset, int length) {
+        long acc = 0;
+        for (int p = offset, stop = offset + length; p < stop; p += 8) {
+            long v = (long) LONGS_OF_ARRAY.get(array, p);
             acc += (v >>> 32) + (v & 0xffffffffL);
         }
         return fold(acc);
@@ -151,6 +190,12 @@ public final class InternetChecksum {
             acc += buf.getUnsignedInt(i);
         }
         return fold(acc + nextHeader + (transportLength & 0xffffffffL));
+    }
+
+    private static void checkBounds(int index, int length, int capacity) {
+        if (MathUtil.isOutOfBounds(index, length, capacity)) {
+            throw new IndexOutOfBoundsException("index " + index + " length " + length + " capacity " + capacity);
+        }
     }
 
     private static int fold(long acc) {

@@ -50,6 +50,11 @@ class InternetChecksumTest {
                                 "direct length " + length + " offset " + offset);
                         assertEquals(expected, InternetChecksum.sum(heap, offset, length),
                                 "heap length " + length + " offset " + offset);
+                        // The paths taken without Unsafe (Netty's default on JDK 25+): VarHandle views.
+                        assertEquals(expected, InternetChecksum.sum(direct, offset, length, false),
+                                "direct, no Unsafe, length " + length + " offset " + offset);
+                        assertEquals(expected, InternetChecksum.sum(heap, offset, length, false),
+                                "heap, no Unsafe, length " + length + " offset " + offset);
                     }
                 }
             } finally {
