@@ -35,7 +35,7 @@ final class BarChart {
 
     /**
      * Several series over the same cases ({@code series name -> case -> value}); a case a series lacks is drawn
-     * as zero.
+     * as zero. Writes nothing when there is no case.
      */
     static void write(Path png, String title, String yAxis, Map<String, Map<String, Double>> series)
             throws IOException {
@@ -47,6 +47,9 @@ final class BarChart {
                     cases.add(c);
                 }
             }
+        }
+        if (cases.isEmpty()) {
+            return; // nothing measured (every run failed): no chart rather than an empty one
         }
         CategoryChart chart = new CategoryChartBuilder().width(Math.max(800, 90 * cases.size() + 200)).height(600)
                 .title(title).yAxisTitle(yAxis).build();

@@ -260,8 +260,9 @@ final class VpnSetup implements AutoCloseable {
 
     /** iperf3 for {@code seconds} with {@code streams} parallel TCP streams; the JSON report. */
     private String iperf(int seconds, int streams) throws IOException {
-        return a.exec("iperf3", "-c", target().getHostAddress(), "-t", Integer.toString(seconds),
-                "-P", Integer.toString(streams), "-J");
+        // timeout(1): a tunnel that stalls ends the run (as a failure) instead of the benchmark.
+        return a.exec("timeout", "-k", "5", Integer.toString(seconds + 30), "iperf3", "-c",
+                target().getHostAddress(), "-t", Integer.toString(seconds), "-P", Integer.toString(streams), "-J");
     }
 
     void warmUp(int seconds) throws IOException {
@@ -275,8 +276,8 @@ final class VpnSetup implements AutoCloseable {
         Result r = new Result();
         CompletableFuture<String> ping = CompletableFuture.supplyAsync(() -> {
             try {
-                return a.exec("ping", "-n", "-i", Double.toString(pingInterval), "-w", Integer.toString(seconds),
-                        target().getHostAddress());
+                return a.exec("timeout", "-k", "5", Integer.toString(seconds + 30), "ping", "-n", "-i",
+                        Double.toString(pingInterval), "-w", Integer.toString(seconds), target().getHostAddress());
             } catch (IOException e) {
                 // ping -w exits non-zero only when no reply came at all; parsePing reports that.
                 return e.getMessage();
@@ -298,8 +299,11 @@ final class VpnSetup implements AutoCloseable {
         return r;
     }
 
-    private static double received(String json, Result r, int streams) {
+    private static double received(String json, Result r, int streams) throws IOException {
         Map<String, Double> received = TunBridgeBenchmark.jsonObject(json, "sum_received");
+        if (received.getOrDefault("bytes", 0.0) == 0) {
+            throw new IOException("nothing came through the tunnel (" + streams + " streams)");
+        }
         Map<String, Double> sent = TunBridgeBenchmark.jsonObject(json, "sum_sent");
         double gbit = received.get("bits_per_second") / 1e9;
         double retransmits = sent.getOrDefault("retransmits", 0.0);

@@ -10,6 +10,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.socket.DatagramChannelConfig;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.util.internal.ObjectUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -23,10 +24,13 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
  *       before the pipeline. {@code MAX_DATAGRAM_PAYLOAD_SIZE} stays 0 and every read gets a 64 KiB buffer: with
  *       a smaller payload size Netty would use {@code recvmmsg} into fixed slots and a coalesced receive would be
  *       cut short, silently.</li>
- *   <li><b>io_uring</b> ({@code IoUringDatagramChannel}): no GRO (its read path does not parse the GRO control
- *       message, so coalesced datagrams would reach the pipeline as one); instead {@code MAX_DATAGRAM_PAYLOAD_SIZE}
- *       is the largest datagram expected and each read submits up to {@link #IO_URING_RECEIVES_PER_READ} receives
- *       at once. A datagram larger than that size is truncated by the kernel: size it for the path MTU.</li>
+ *   <li><b>io_uring</b> ({@code IoUringDatagramChannel}): its read path does not parse the GRO control message, so
+ *       coalesced datagrams reach the pipeline as one. By default no GRO: {@code MAX_DATAGRAM_PAYLOAD_SIZE} is the
+ *       largest datagram expected and each read submits up to {@link #IO_URING_RECEIVES_PER_READ} receives at
+ *       once; a datagram larger than that size is truncated by the kernel: size it for the path MTU. With
+ *       {@link #configure(Bootstrap, Class, int, boolean) groSplitByProtocol} {@code UDP_GRO} is on, every receive
+ *       gets 64 KiB, and the pipeline must hold a {@link UdpGroSplitter} (see {@link #needsGroSplitter(Class)})
+ *       whose protocol tells the segment size.</li>
  *   <li>Any other channel (NIO): only the socket buffers.</li>
  * </ul>
  *
@@ -44,6 +48,10 @@ public final class UdpOffload {
     /** io_uring read buffers stay within this size: 32 receives of 1500 bytes, 4 of 64 KiB. */
     public static final int IO_URING_READ_BYTES = 256 << 10;
 
+    /** {@code SOL_UDP} and {@code UDP_GRO} of {@code include/uapi/linux/udp.h}. */
+    private static final int SOL_UDP = 17;
+    private static final int UDP_GRO = 104;
+
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(UdpOffload.class);
     private static final String EPOLL_CHANNEL = "io.netty.channel.epoll.EpollDatagramChannel";
     private static final String IO_URING_CHANNEL = "io.netty.channel.uring.IoUringDatagramChannel";
@@ -59,6 +67,19 @@ public final class UdpOffload {
      */
     public static Bootstrap configure(Bootstrap bootstrap, Class<? extends Channel> channelClass,
                                       int maxDatagramSize) {
+        return configure(bootstrap, channelClass, maxDatagramSize, false);
+    }
+
+    /**
+     * Sets the options above on {@code bootstrap} for channels of {@code channelClass}.
+     *
+     * @param maxDatagramSize    the largest datagram payload expected (io_uring without GRO truncates larger ones)
+     * @param groSplitByProtocol on io_uring, turn {@code UDP_GRO} on; the caller adds a {@link UdpGroSplitter}
+     *                           when {@link #needsGroSplitter(Class)}
+     * @return {@code bootstrap}
+     */
+    public static Bootstrap configure(Bootstrap bootstrap, Class<? extends Channel> channelClass,
+                                      int maxDatagramSize, boolean groSplitByProtocol) {
         ObjectUtil.checkInRange(maxDatagramSize, 1, 65535, "maxDatagramSize");
         bootstrap.option(ChannelOption.SO_RCVBUF, SOCKET_BUFFER_SIZE)
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_SIZE);
@@ -69,6 +90,14 @@ public final class UdpOffload {
                         .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(GRO_READ_BUFFER_SIZE));
                 break;
             case IO_URING_CHANNEL:
+                if (groSplitByProtocol) {
+                    bootstrap.option(new IntegerUnixChannelOption("UDP_GRO", SOL_UDP, UDP_GRO), 1)
+                            .option(option("io.netty.channel.uring.IoUringChannelOption", "MAX_DATAGRAM_PAYLOAD_SIZE"),
+                                    GRO_READ_BUFFER_SIZE)
+                            .option(ChannelOption.RCVBUF_ALLOCATOR,
+                                    new FixedRecvByteBufAllocator(IO_URING_READ_BYTES));
+                    break;
+                }
                 int receives = Math.max(1,
                         Math.min(IO_URING_RECEIVES_PER_READ, IO_URING_READ_BYTES / maxDatagramSize));
                 bootstrap.option(option("io.netty.channel.uring.IoUringChannelOption", "MAX_DATAGRAM_PAYLOAD_SIZE"),
@@ -80,6 +109,14 @@ public final class UdpOffload {
                 break;
         }
         return bootstrap;
+    }
+
+    /**
+     * Whether channels of {@code channelClass}, configured with {@code groSplitByProtocol}, hand over coalesced
+     * receives unsplit, so that the pipeline needs a {@link UdpGroSplitter}: io_uring's.
+     */
+    public static boolean needsGroSplitter(Class<? extends Channel> channelClass) {
+        return IO_URING_CHANNEL.equals(channelClass.getName());
     }
 
     /** A transport's option constant, read reflectively so that this module needs neither transport. */

@@ -7,6 +7,7 @@ package io.github.nettytun.handler.vpn.wireguard;
 
 import io.github.nettytun.channel.tun.TunPacket;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
@@ -673,6 +674,100 @@ public final class WireGuardDevice {
 
     // ---------------------------------------------------------------------------------------------------------
     // inbound: datagram -> handshake or IP packet
+
+    /**
+     * The size of the WireGuard messages coalesced into one UDP receive ({@link
+     * io.github.nettytun.handler.vpn.UdpGroSplitter.Segmentation}, for transports that do not report it), or 0 when
+     * it cannot be told. Call on the device's event loop: it reads the index table.
+     *
+     * <p>The kernel coalesces datagrams of one size from one sender, the last possibly shorter. A run of handshake
+     * messages has their fixed size. A run of data messages starts each message with type 4, three zero bytes and
+     * one of this device's receiver indices (two during a key change); their sizes vary (32 bytes plus the
+     * plaintext padded to 16, or to the sender's MTU), so the size is the first offset where a message starts
+     * and then starts again at every multiple, and the last, shorter piece is a whole message of any type (a
+     * handshake initiation may close a run of data; its MAC1 is checked). The search finds type bytes with
+     * Netty's {@code indexOf}: a few compares per datagram of random ciphertext. A wrong answer needs ciphertext
+     * that reads as type 4 and a live index at every guessed start (2^-56 or less each), and would still fail
+     * authentication: counted, never accepted.
+     */
+    public int groSegmentSize(ByteBuf buf, int index, int length) {
+        if (length < 2 * DATA_OVERHEAD) {
+            return 0;
+        }
+        int end = index + length;
+        int type = buf.getIntLE(index);
+        int fixed = fixedLength(type);
+        if (fixed != 0) {
+            // Handshake messages: a run of one type, the last possibly another message.
+            for (int at = index + fixed; at < end; at += fixed) {
+                if (end - at <= fixed && isMessage(buf, at, end - at)) {
+                    return fixed;
+                }
+                if (buf.getIntLE(at) != type) {
+                    return 0;
+                }
+            }
+            return fixed;
+        }
+        if (!isDataStart(buf, index)) {
+            return 0;
+        }
+        for (int at = index + DATA_OVERHEAD; at <= end - DATA_OVERHEAD; at++) {
+            // The next message: data (type byte 4) or a shorter last handshake message (type byte 1..3).
+            int data = buf.indexOf(at, end - DATA_OVERHEAD + 1, (byte) TYPE_DATA);
+            int lastHandshake = -1;
+            for (int t = TYPE_INITIATION; t <= TYPE_COOKIE_REPLY; t++) {
+                int p = end - fixedLength(t);
+                if (p >= at && (data < 0 || p < data) && p > lastHandshake && buf.getIntLE(p) == t) {
+                    lastHandshake = p;
+                }
+            }
+            at = data < 0 ? lastHandshake : lastHandshake < 0 ? data : Math.min(data, lastHandshake);
+            if (at < 0) {
+                return 0;
+            }
+            int size = at - index;
+            int next = at;
+            while (end - next > size && isDataStart(buf, next)) {
+                next += size;
+            }
+            if (end - next <= size && isMessage(buf, next, end - next)) {
+                return size;
+            }
+        }
+        return 0;
+    }
+
+    private static int fixedLength(int type) {
+        return type == TYPE_INITIATION ? INITIATION_LENGTH : type == TYPE_RESPONSE ? RESPONSE_LENGTH
+                : type == TYPE_COOKIE_REPLY ? COOKIE_REPLY_LENGTH : 0;
+    }
+
+    /** Type 4 and one of this device's receiver indices at {@code at}. */
+    private boolean isDataStart(ByteBuf buf, int at) {
+        return buf.getIntLE(at) == TYPE_DATA && indices.containsKey(buf.getIntLE(at + 4));
+    }
+
+    /**
+     * A whole message of {@code length} bytes at {@code at}: data to one of our indices, or a handshake message
+     * for this device (an initiation or response with a valid MAC1, a cookie reply to one of our indices).
+     */
+    private boolean isMessage(ByteBuf buf, int at, int length) {
+        if (length >= DATA_OVERHEAD && isDataStart(buf, at)) {
+            return true;
+        }
+        int type = buf.getIntLE(at);
+        if (type == TYPE_DATA || fixedLength(type) != length) {
+            return false;
+        }
+        if (type == TYPE_COOKIE_REPLY) {
+            return indices.containsKey(buf.getIntLE(at + 4));
+        }
+        byte[] msg = ByteBufUtil.getBytes(buf, at, length);
+        int mac1Offset = type == TYPE_INITIATION ? INITIATION_MAC1 : RESPONSE_MAC1;
+        return WireGuardCrypto.constantTimeEquals(WireGuardCrypto.mac(mac1Key, msg, 0, mac1Offset), 0, msg,
+                mac1Offset, 16);
+    }
 
     /** Handles one datagram read from the UDP socket (taking ownership of it). */
     void receive(DatagramPacket datagram) {

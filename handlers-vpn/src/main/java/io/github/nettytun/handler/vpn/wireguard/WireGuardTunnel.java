@@ -12,6 +12,7 @@ import io.github.nettytun.channel.tun.TunDevice;
 import io.github.nettytun.handler.codec.offload.TunGroCoalescer;
 import io.github.nettytun.handler.codec.offload.TunGsoSegmenter;
 import io.github.nettytun.handler.vpn.UdpGsoSender;
+import io.github.nettytun.handler.vpn.UdpGroSplitter;
 import io.github.nettytun.handler.vpn.UdpOffload;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
@@ -34,7 +35,8 @@ import java.util.Objects;
  * <pre>
  *  TUN channel:  TunGroCoalescer (outbound) | TunGsoSegmenter (inbound) | device.tunHandler()   [offload on]
  *                device.tunHandler()                                                             [offload off]
- *  UDP channel:  UdpGsoSender (outbound) | device.udpHandler()        + UdpOffload receive settings
+ *  UDP channel:  UdpGsoSender (outbound) | device.udpHandler()        + UdpOffload receive settings (UDP_GRO)
+ *                UdpGsoSender | UdpGroSplitter (inbound) | device.udpHandler()                    [io_uring]
  * </pre>
  *
  * <pre>{@code
@@ -64,16 +66,18 @@ public final class WireGuardTunnel implements AutoCloseable {
     private final TunGsoSegmenter segmenter;
     private final TunGroCoalescer coalescer;
     private final UdpGsoSender sender;
+    private final UdpGroSplitter groSplitter;
     private boolean closed;
 
     private WireGuardTunnel(WireGuardDevice device, TunChannel tun, Channel udp, TunGsoSegmenter segmenter,
-                           TunGroCoalescer coalescer, UdpGsoSender sender) {
+                           TunGroCoalescer coalescer, UdpGsoSender sender, UdpGroSplitter groSplitter) {
         this.device = device;
         this.tun = tun;
         this.udp = udp;
         this.segmenter = segmenter;
         this.coalescer = coalescer;
         this.sender = sender;
+        this.groSplitter = groSplitter;
     }
 
     /** A new builder. */
@@ -114,6 +118,11 @@ public final class WireGuardTunnel implements AutoCloseable {
     /** The UDP GSO sender. */
     public UdpGsoSender udpSender() {
         return sender;
+    }
+
+    /** The splitter of coalesced UDP receives (io_uring only), or {@code null}. */
+    public UdpGroSplitter groSplitter() {
+        return groSplitter;
     }
 
     /** Stops the device's timers and closes both channels (the interface goes with the TUN channel). Idempotent. */
@@ -246,17 +255,25 @@ public final class WireGuardTunnel implements AutoCloseable {
                 tunBootstrap.option(ChannelOption.AUTO_READ, false);
                 tun = (TunChannel) tunBootstrap.bind(new TunAddress(interfaceName)).sync().channel();
 
+                // The largest datagram a peer with this MTU sends; io_uring's coalesced receives are split by the
+                // WireGuard message layout (the transport does not report the segment size).
+                int maxDatagram = Math.min(65535, Math.max(2048, mtu + WireGuardDevice.DATA_OVERHEAD + 16));
+                UdpGroSplitter groSplitter = UdpOffload.needsGroSplitter(datagramChannelClass)
+                        ? new UdpGroSplitter(device::groSegmentSize, maxDatagram) : null;
                 Bootstrap udpBootstrap = new Bootstrap().group(eventLoop).channel(datagramChannelClass)
                         .option(ChannelOption.WRITE_BUFFER_WATER_MARK, waterMark)
                         .option(ChannelOption.AUTO_READ, false)
                         .handler(new ChannelInitializer<Channel>() {
                             @Override
                             protected void initChannel(Channel ch) {
-                                ch.pipeline().addLast(sender, device.udpHandler());
+                                ch.pipeline().addLast(sender);
+                                if (groSplitter != null) {
+                                    ch.pipeline().addLast(groSplitter);
+                                }
+                                ch.pipeline().addLast(device.udpHandler());
                             }
                         });
-                UdpOffload.configure(udpBootstrap, datagramChannelClass,
-                        Math.min(65535, Math.max(2048, mtu + WireGuardDevice.DATA_OVERHEAD + 16)));
+                UdpOffload.configure(udpBootstrap, datagramChannelClass, maxDatagram, true);
                 udp = udpBootstrap.bind(listenAddress).sync().channel();
 
                 TunDevice link = tun.device().mtu(mtu);
@@ -267,7 +284,7 @@ public final class WireGuardTunnel implements AutoCloseable {
                 device.attach(tun, udp);
                 tun.config().setAutoRead(true);
                 udp.config().setAutoRead(true);
-                return new WireGuardTunnel(device, tun, udp, segmenter, coalescer, sender);
+                return new WireGuardTunnel(device, tun, udp, segmenter, coalescer, sender, groSplitter);
             } catch (Exception | Error e) {
                 // A failed bind's sync() rethrows the native IOException, checked or not: close on anything.
                 if (udp != null) {
