@@ -22,6 +22,7 @@ import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.unix.IntegerUnixChannelOption;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringChannelOption;
 import io.netty.channel.uring.IoUringDatagramChannel;
@@ -46,6 +47,7 @@ import java.util.concurrent.TimeUnit;
 import static io.github.nettytun.testing.TestPackets.pattern;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -106,6 +108,20 @@ class UdpOffloadTest {
         assertEquals(1500, ioUring.config().getOption(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE));
         assertEquals(1500 * UdpOffload.IO_URING_RECEIVES_PER_READ, ((FixedRecvByteBufAllocator) ioUring.config()
                 .getOption(ChannelOption.RCVBUF_ALLOCATOR)).newHandle().guess(), "32 receives per read");
+
+        // With groSplitByProtocol: UDP_GRO on the io_uring socket (read back from the kernel), 64 KiB receives.
+        assertTrue(UdpOffload.needsGroSplitter(IoUringDatagramChannel.class));
+        assertFalse(UdpOffload.needsGroSplitter(EpollDatagramChannel.class));
+        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, IoUringIoHandler.newFactory());
+        groups.add(group);
+        Bootstrap gro = new Bootstrap().group(group).channel(IoUringDatagramChannel.class)
+                .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
+        UdpOffload.configure(gro, IoUringDatagramChannel.class, 1500, true);
+        Channel ioUringGro = gro.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync().channel();
+        channels.add(ioUringGro);
+        assertEquals(1, ioUringGro.config().getOption(new IntegerUnixChannelOption("UDP_GRO", 17, 104)));
+        assertEquals(UdpOffload.GRO_READ_BUFFER_SIZE,
+                ioUringGro.config().getOption(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE));
 
         Channel nio = bind("nio", new io.netty.channel.ChannelInboundHandlerAdapter(), true);
         UdpOffload.BufferSizes sizes = UdpOffload.checkBufferSizes(nio);
