@@ -60,7 +60,8 @@ public final class WireGuardServer implements Callable<Integer> {
     String interfaceName;
 
     @Option(names = "--transport", defaultValue = "auto",
-            description = "epoll, io_uring or auto (epoll when available: it measured faster end to end).")
+            description = "epoll, io_uring or auto (epoll when available; io_uring measured ~1.1x faster on JDK 25 "
+                    + "with offload, slower on JDK 17: benchmarks/results/vpn.md).")
     String transport;
 
     @Option(names = "--offload", defaultValue = "auto",
