@@ -15,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -54,11 +53,6 @@ final class VpnCase {
 
     boolean uses(Kind kind) {
         return a == kind || b == kind;
-    }
-
-    /** The case's name without the JDK: {@code ours-epoll-offload}. */
-    String baseName() {
-        return jdk == null ? name : name.substring(0, name.length() - jdk.label().length() - 1);
     }
 
     @Override
@@ -176,16 +170,6 @@ final class VpnCase {
                 jdks.add(byFeature.get(17));
             }
             return jdks;
-        }
-
-        @Override
-        public boolean equals(Object o) {
-            return o instanceof Jdk && ((Jdk) o).home.equals(home);
-        }
-
-        @Override
-        public int hashCode() {
-            return Objects.hash(home);
         }
 
         @Override

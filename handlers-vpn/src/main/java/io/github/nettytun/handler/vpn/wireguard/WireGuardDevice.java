@@ -712,17 +712,26 @@ public final class WireGuardDevice {
         if (!isDataStart(buf, index)) {
             return 0;
         }
+        // Where a shorter last handshake message could start (bit t - 1 for type t), read once.
+        int tails = 0;
+        for (int t = TYPE_INITIATION; t <= TYPE_COOKIE_REPLY; t++) {
+            int p = end - fixedLength(t);
+            if (p >= index + DATA_OVERHEAD && buf.getIntLE(p) == t) {
+                tails |= 1 << (t - 1);
+            }
+        }
         for (int at = index + DATA_OVERHEAD; at <= end - DATA_OVERHEAD; at++) {
-            // The next message: data (type byte 4) or a shorter last handshake message (type byte 1..3).
+            // The next message: data (type byte 4) or the earliest possible last handshake message from here (types
+            // 1, 2, 3 start 148, 92, 64 bytes before the end: ascending).
             int data = buf.indexOf(at, end - DATA_OVERHEAD + 1, (byte) TYPE_DATA);
-            int lastHandshake = -1;
-            for (int t = TYPE_INITIATION; t <= TYPE_COOKIE_REPLY; t++) {
+            int tail = -1;
+            for (int t = TYPE_INITIATION; t <= TYPE_COOKIE_REPLY && tail < 0; t++) {
                 int p = end - fixedLength(t);
-                if (p >= at && (data < 0 || p < data) && p > lastHandshake && buf.getIntLE(p) == t) {
-                    lastHandshake = p;
+                if ((tails & 1 << (t - 1)) != 0 && p >= at) {
+                    tail = p;
                 }
             }
-            at = data < 0 ? lastHandshake : lastHandshake < 0 ? data : Math.min(data, lastHandshake);
+            at = data < 0 ? tail : tail < 0 ? data : Math.min(data, tail);
             if (at < 0) {
                 return 0;
             }
