@@ -162,7 +162,7 @@ public final class TestNetns implements AutoCloseable {
             Process p = new ProcessBuilder(cmd).redirectError(err).start();
             byte[] out = p.getInputStream().readAllBytes();
             if (!p.waitFor(60, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
                 throw new IOException(String.join(" ", cmd) + " did not finish within 60 s");
             }
             if (p.exitValue() != 0) {

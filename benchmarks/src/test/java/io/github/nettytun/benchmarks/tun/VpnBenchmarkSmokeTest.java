@@ -81,10 +81,14 @@ class VpnBenchmarkSmokeTest {
         assertTrue(updated.endsWith(VpnReport.README_END + "\n\nafter\n"), updated);
         assertTrue(updated.contains("| ours-epoll-offload-jdk"), updated);
 
-        String namespaces = new String(new ProcessBuilder("ip", "netns", "list").start().getInputStream()
-                .readAllBytes(), StandardCharsets.UTF_8);
+        // Wait for `ip netns list` itself: read to the end, it may not have exited yet, and it is our child too
+        // (CI once counted it as a process left behind).
+        Process list = new ProcessBuilder("ip", "netns", "list").start();
+        String namespaces = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(list.waitFor(30, TimeUnit.SECONDS), "ip netns list did not finish");
         assertFalse(namespaces.contains("ntt-" + ProcessHandle.current().pid() + '-'), namespaces);
-        assertEquals(0, ProcessHandle.current().children().filter(ProcessHandle::isAlive).count(),
-                "processes left: " + ProcessHandle.current().children().map(ProcessHandle::info).toList());
+        List<ProcessHandle.Info> left = ProcessHandle.current().children().filter(ProcessHandle::isAlive)
+                .map(ProcessHandle::info).toList();
+        assertEquals(List.of(), left, "processes left");
     }
 }
