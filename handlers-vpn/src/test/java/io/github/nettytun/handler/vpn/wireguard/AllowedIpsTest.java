@@ -11,7 +11,10 @@ import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -102,6 +105,81 @@ class AllowedIpsTest {
             }
             buf.release();
         }
+    }
+
+    /**
+     * Inserts, moves, removes and removes-by-owner at random (prefixes clustered so that they nest and fork at every
+     * depth, across the 64-bit halves of IPv6), checking after every step the lookups of addresses in and around
+     * the table and each owner's entries, in order, against a plain map of prefixes.
+     */
+    @Test
+    void randomChangesMatchAModel() {
+        Random random = new Random(23);
+        for (int v : new int[] {4, 16}) {
+            AllowedIps<Integer> t = new AllowedIps<>();
+            Map<String, Integer> model = new HashMap<>(); // "bits/len" -> owner
+            List<byte[]> seen = new ArrayList<>();
+            ByteBuf buf = Unpooled.directBuffer(v);
+            for (int step = 0; step < 3000; step++) {
+                int op = random.nextInt(10);
+                byte[] a = seen.isEmpty() || random.nextInt(3) == 0 ? new byte[v]
+                        : seen.get(random.nextInt(seen.size())).clone();
+                if (a[0] == 0 && random.nextBoolean()) {
+                    random.nextBytes(a);
+                    a[0] &= 0x03;
+                }
+                a[random.nextInt(v)] ^= (byte) (1 << random.nextInt(8));
+                int len = random.nextInt(4) == 0 ? v * 8 : random.nextInt(v * 8 + 1);
+                String key = bits(a, len) + '/' + len;
+                if (op < 6) {
+                    int owner = random.nextInt(8);
+                    t.insert(addr(a), len, owner);
+                    model.put(key, owner);
+                    seen.add(a);
+                } else if (op < 9) {
+                    assertEquals(model.remove(key) != null, t.remove(addr(a), len), "remove " + key);
+                } else {
+                    int owner = random.nextInt(8);
+                    t.removeAll(owner);
+                    model.values().removeIf(o -> o == owner);
+                }
+                for (int q = 0; q < 20; q++) {
+                    byte[] probe = seen.isEmpty() ? new byte[v] : seen.get(random.nextInt(seen.size())).clone();
+                    probe[random.nextInt(v)] ^= (byte) random.nextInt(256);
+                    String probeBits = bits(probe, v * 8);
+                    Integer expected = null;
+                    int best = -1;
+                    for (Map.Entry<String, Integer> e : model.entrySet()) {
+                        String net = e.getKey().substring(0, e.getKey().indexOf('/'));
+                        if (net.length() > best && probeBits.startsWith(net)) {
+                            best = net.length();
+                            expected = e.getValue();
+                        }
+                    }
+                    assertEquals(expected, t.lookup(addr(probe)), "lookup " + probeBits + " after step " + step);
+                    buf.clear().writeBytes(probe);
+                    assertEquals(expected, t.lookup(buf, 0, v));
+                }
+                int owner = random.nextInt(8);
+                List<String> expected = model.entrySet().stream().filter(e -> e.getValue() == owner)
+                        .map(Map.Entry::getKey).sorted(Comparator.comparing(k -> k.substring(0, k.indexOf('/'))))
+                        .toList();
+                List<String> actual = t.entries(owner).stream()
+                        .map(e -> bits(e.address().getAddress(), e.prefixLength()) + '/' + e.prefixLength())
+                        .toList();
+                assertEquals(expected, actual, "entries of " + owner + " after step " + step);
+            }
+            buf.release();
+        }
+    }
+
+    /** The first {@code len} bits of {@code a} as a string of 0 and 1. */
+    private static String bits(byte[] a, int len) {
+        StringBuilder sb = new StringBuilder(len);
+        for (int i = 0; i < len; i++) {
+            sb.append((a[i >>> 3] >>> (7 - (i & 7))) & 1);
+        }
+        return sb.toString();
     }
 
     private static boolean matches(byte[] net, byte[] a, int len) {
