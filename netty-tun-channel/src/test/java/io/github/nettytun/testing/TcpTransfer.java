@@ -9,7 +9,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.security.MessageDigest;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -28,7 +28,7 @@ public final class TcpTransfer {
     public static void assertExact(Socket client, Socket accepted, int total, byte[] chunk, int waitSeconds)
             throws Exception {
         accepted.setSoTimeout(waitSeconds * 1000);
-        CompletableFuture<byte[]> sent = CompletableFuture.supplyAsync(() -> {
+        Future<byte[]> sent = BlockingTask.start("tcp-transfer-sender", () -> {
             try (OutputStream out = client.getOutputStream()) {
                 MessageDigest digest = MessageDigest.getInstance("SHA-256");
                 for (int i = 0; i < total / chunk.length; i++) {
@@ -37,8 +37,6 @@ public final class TcpTransfer {
                 }
                 client.shutdownOutput();
                 return digest.digest();
-            } catch (Exception e) {
-                throw new RuntimeException(e);
             }
         });
         MessageDigest digest = MessageDigest.getInstance("SHA-256");

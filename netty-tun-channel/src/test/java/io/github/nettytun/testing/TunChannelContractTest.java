@@ -49,8 +49,8 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -789,17 +789,17 @@ public abstract class TunChannelContractTest {
         Wire wire = wire(address("10.79.0.1"), address("10.79.0.2"), 24, toB, new TunBridge());
         Socket client = wire.client;
         Socket accepted = wire.accepted;
-        CompletableFuture<Void> sender = CompletableFuture.runAsync(() -> {
+        Future<Void> sender = BlockingTask.start("close-under-load-sender", () -> {
             byte[] chunk = new byte[1 << 16];
             try (OutputStream out = client.getOutputStream()) {
                 for (;;) {
                     out.write(chunk);
                 }
             } catch (IOException expected) {
-                // the connection dies with the devices
+                return null; // the connection dies with the devices
             }
         });
-        CompletableFuture<Void> receiver = CompletableFuture.runAsync(() -> {
+        Future<Void> receiver = BlockingTask.start("close-under-load-receiver", () -> {
             byte[] buf = new byte[1 << 16];
             try (InputStream in = accepted.getInputStream()) {
                 while (in.read(buf) > 0) {
@@ -808,6 +808,7 @@ public abstract class TunChannelContractTest {
             } catch (IOException expected) {
                 // the connection dies with the devices
             }
+            return null;
         });
         waitFor(() -> toB.bytes() > (16 << 20), "16 MB to cross the bridge");
 

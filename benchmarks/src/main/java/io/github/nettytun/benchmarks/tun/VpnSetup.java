@@ -20,7 +20,7 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -274,7 +274,9 @@ final class VpnSetup implements AutoCloseable {
     /** A single stream with ping every {@code pingInterval} seconds beside it, then four streams. */
     Result measure(int seconds, double pingInterval) throws Exception {
         Result r = new Result();
-        CompletableFuture<String> ping = CompletableFuture.supplyAsync(() -> {
+        // Its own thread, not the common pool (runAsync without an executor): on 2 CPUs JDK 21+ may queue
+        // blocking work there behind other blocking work.
+        FutureTask<String> ping = new FutureTask<>(() -> {
             try {
                 return a.exec("timeout", "-k", "5", Integer.toString(seconds + 30), "ping", "-n", "-i",
                         Double.toString(pingInterval), "-w", Integer.toString(seconds), target().getHostAddress());
@@ -283,6 +285,9 @@ final class VpnSetup implements AutoCloseable {
                 return e.getMessage();
             }
         });
+        Thread pingThread = new Thread(ping, "vpn-benchmark-ping");
+        pingThread.setDaemon(true);
+        pingThread.start();
         long[] cpu0 = cpu();
         String single = iperf(seconds, 1);
         long[] cpu1 = cpu();

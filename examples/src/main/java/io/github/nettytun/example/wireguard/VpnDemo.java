@@ -34,7 +34,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -260,16 +260,20 @@ public final class VpnDemo implements Callable<Integer> {
         AtomicLong received = new AtomicLong();
         try (ServerSocket server = ns.a.namespace.call(() -> new ServerSocket(0, 1, INNER_A))) {
             server.setSoTimeout(10_000);
-            CompletableFuture<Void> sink = CompletableFuture.runAsync(() -> {
+            // Its own thread: on the common pool (runAsync without an executor) JDK 21+ can queue it behind
+            // other blocking work on a 2-CPU machine, and the stream stalls.
+            FutureTask<Void> sink = new FutureTask<>(() -> {
                 try (Socket s = server.accept(); InputStream in = s.getInputStream()) {
                     byte[] buf = new byte[1 << 16];
                     for (int n; (n = in.read(buf)) > 0; ) {
                         received.addAndGet(n);
                     }
-                } catch (IOException e) {
-                    throw new RuntimeException(e);
                 }
+                return null;
             });
+            Thread sinkThread = new Thread(sink, "vpn-demo-sink");
+            sinkThread.setDaemon(true);
+            sinkThread.start();
             long start;
             try (Socket client = ns.b.namespace.call(() -> {
                 Socket s = new Socket();
