@@ -58,6 +58,8 @@ public final class EpollTunChannel extends AbstractTunChannel {
     private final Runnable flushTask = () -> ((EpollTunUnsafe) unsafe()).flushNow();
     private EpollIoOps ops = EpollIoOps.EPOLLERR;
     private boolean flushScheduled;
+    /** Whether {@link #iov} and {@link #headerBuf} were freed: {@code doClose} runs again after closeForcibly. */
+    private boolean nativeMemoryReleased;
 
     /** Opens {@code /dev/net/tun} in the calling thread's network namespace. */
     public EpollTunChannel() {
@@ -129,8 +131,11 @@ public final class EpollTunChannel extends AbstractTunChannel {
             try {
                 super.doClose();
             } finally {
-                iov.release();
-                headerBuf.release();
+                if (!nativeMemoryReleased) {
+                    nativeMemoryReleased = true;
+                    iov.release();
+                    headerBuf.release();
+                }
             }
         }
     }
