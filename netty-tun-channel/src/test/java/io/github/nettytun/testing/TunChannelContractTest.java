@@ -304,6 +304,28 @@ public abstract class TunChannelContractTest {
         assertEquals(filesBefore, openTunFiles());
     }
 
+    /**
+     * {@code closeForcibly} (Netty calls it when a registration or bind fails) runs {@code doClose} again on a
+     * closed channel: nothing may be freed twice. Netty logs such a failure instead of throwing it, so the test
+     * reads the log.
+     */
+    @Test
+    void closingAgainFreesNothingTwice() throws Exception {
+        TestNetns ns = netns();
+        long filesBefore = openTunFiles();
+        TunChannel unregistered = ns.call(() -> transport().channelClass().getConstructor().newInstance());
+        unregistered.unsafe().closeForcibly();
+        unregistered.unsafe().closeForcibly();
+        TunChannel bound = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
+        bound.close().sync();
+        bound.eventLoop().submit(() -> bound.unsafe().closeForcibly()).sync();
+
+        assertEquals(List.of(), LogFailingExtension.takeLogged());
+        assertFalse(unregistered.isOpen());
+        assertFalse(bound.isOpen());
+        assertEquals(filesBefore, openTunFiles());
+    }
+
     @Test
     void bindTimeOptionsCannotChangeOnceBound() throws Exception {
         TestNetns ns = netns();
