@@ -32,8 +32,8 @@ import java.util.regex.Pattern;
  * pipeline's tail). Registered for every test through JUnit's extension auto-detection, as
  * {@link LeakFailingExtension} is.
  *
- * <p>Netty logs through {@code java.util.logging} here (no SLF4J or Log4j on the test class path), so one
- * handler on the root logger sees every record; {@link #beforeAll} fails if Netty chose another framework.
+ * <p>The extension makes Netty log through {@code java.util.logging} (whatever else is on the test class path),
+ * so one handler on the root logger sees every record; {@link #beforeAll} fails if the factory was changed.
  * Records are gathered from every thread (event loops included) and checked after each test, against that
  * test's and its classes' allow-list, and after each class, against the class's: so a warning an event loop
  * logs while the class shuts its group down counts too.
@@ -62,6 +62,9 @@ public final class LogFailingExtension implements BeforeAllCallback, AfterEachCa
     };
 
     static {
+        // netty-testsuite brings Logback, which Netty would otherwise prefer. JUnit loads auto-detected extensions
+        // before any test class runs, so every Netty logger is created after this line.
+        InternalLoggerFactory.setDefaultFactory(JdkLoggerFactory.INSTANCE);
         Logger.getLogger("").addHandler(HANDLER);
     }
 
@@ -69,8 +72,7 @@ public final class LogFailingExtension implements BeforeAllCallback, AfterEachCa
     public void beforeAll(ExtensionContext context) {
         if (!(InternalLoggerFactory.getDefaultFactory() instanceof JdkLoggerFactory)) {
             throw new AssertionError("Netty logs through " + InternalLoggerFactory.getDefaultFactory()
-                    + ", but LogFailingExtension reads java.util.logging: keep SLF4J and Log4j off the test "
-                    + "class path, or teach the extension that framework");
+                    + ", but LogFailingExtension reads java.util.logging: something replaced the factory");
         }
     }
 
