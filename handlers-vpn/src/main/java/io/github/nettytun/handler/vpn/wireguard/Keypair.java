@@ -5,7 +5,10 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
-/** The transport keys of one completed handshake: both directions, the indices and the counters. */
+/**
+ * The transport keys of one completed handshake: both directions, the indices, the send counter and the replay
+ * window. {@code created} is ticker time; which keypairs a peer holds is {@link Keypairs}' business.
+ */
 final class Keypair {
     final WireGuardPeer peer;
     final TransportCipher send;
@@ -27,5 +30,17 @@ final class Keypair {
         this.initiator = initiator;
         this.created = created;
         this.replay = new ReplayWindow(rejectAfterMessages);
+    }
+
+    /** Whether no more data may be sent with it: REJECT_AFTER_TIME or REJECT_AFTER_MESSAGES reached. */
+    boolean isExpiredForSending(long now, WireGuardTimers timers) {
+        return now - created >= timers.rejectAfterTime
+                || Long.compareUnsigned(sendCounter, timers.rejectAfterMessages) >= 0;
+    }
+
+    /** Whether the initiator should start a new handshake: REKEY_AFTER_TIME or REKEY_AFTER_MESSAGES reached. */
+    boolean needsRekeyAfterSending(long now, WireGuardTimers timers) {
+        return initiator && (now - created >= timers.rekeyAfterTime
+                || Long.compareUnsigned(sendCounter, timers.rekeyAfterMessages) >= 0);
     }
 }

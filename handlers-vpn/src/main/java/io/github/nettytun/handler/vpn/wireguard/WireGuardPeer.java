@@ -12,89 +12,70 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Base64;
 import java.util.List;
+import java.util.Random;
 
 /**
- * One peer of a {@link WireGuardDevice}: its public key, optional preshared key, endpoint, allowed IPs and
- * persistent keepalive, plus the protocol state (handshake, keypairs, timers) and its counters.
+ * One peer of a {@link WireGuardDevice}: its public key, endpoint, allowed IPs and persistent keepalive, and its
+ * protocol state grouped as wireguard-go's {@code Peer} groups it. Each group is written only by the part named:
  *
- * <p>Created by {@link WireGuardDevice#addPeer(PeerConfig)}; state changes only on the device's event loop.
- * Counters may be read from any thread (they may lag by a packet).
+ * <ul>
+ *   <li>{@link #handshake}: the Noise transcript and replay/flood guard, by {@link NoiseHandshake};</li>
+ *   <li>{@link #keypairs}: previous, current and next transport keys, by {@link Keypairs} (rotation rules there);</li>
+ *   <li>{@link #timers}: the protocol's timers, by {@link PeerTimers};</li>
+ *   <li>{@link #cookieGenerator}: MACs of our handshake messages and the peer's cookie, by
+ *       {@link CookieGenerator};</li>
+ *   <li>{@link #staged}: packets waiting for a keypair, by {@link SendPath};</li>
+ *   <li>{@link #counters}: traffic, handshakes and drops, single-writer, readable from any thread.</li>
+ * </ul>
+ *
+ * <p>Created by {@link WireGuardDevice#addPeer(PeerConfig)}; state changes only on the device's event loop. The
+ * getters may be called from any thread.
  */
 public final class WireGuardPeer {
 
     /** Packets kept while a handshake is under way (wireguard-go keeps as many). */
     static final int MAX_STAGED_PACKETS = 128;
+    /** "Not set" for ticker times. */
     static final long NEVER = Long.MIN_VALUE;
-
-    enum HandshakeState { NONE, INITIATION_CREATED, INITIATION_CONSUMED }
 
     final WireGuardDevice device;
     final byte[] publicKey;
-    byte[] presharedKey;
-    final byte[] staticStatic;
-    final byte[] mac1Key;
-    final byte[] cookieKey;
-    volatile InetSocketAddress endpoint;
-    volatile int persistentKeepaliveSeconds;
-
-    // handshake
-    HandshakeState handshakeState = HandshakeState.NONE;
-    byte[] hash;
-    byte[] chainKey;
-    byte[] ephemeralPrivate;
-    byte[] remoteEphemeral;
-    int handshakeLocalIndex;
-    int handshakeRemoteIndex;
-    byte[] latestTimestamp;
-    long lastInitiationConsumed = NEVER;
-
-    // cookies (we are the sender)
-    byte[] lastMac1Sent;
-    byte[] cookie;
-    long cookieReceived = NEVER;
-
-    // keypairs
-    Keypair previous;
-    Keypair current;
-    Keypair next;
-
-    // timers (System.nanoTime-based; NEVER when not set)
-    boolean handshakeInProgress;
-    long handshakeAttemptsStart = NEVER;
-    long lastInitiationSent = NEVER;
-    long retransmitJitter;
-    long lastHandshakeCompleted = NEVER;
-    long lastSent = NEVER;
-    long lastReceived = NEVER;
-    long newHandshakeDeadline = NEVER;
-    long keepaliveDeadline = NEVER;
-
+    final Handshake handshake;
+    final Keypairs keypairs;
+    final PeerTimers timers;
+    final CookieGenerator cookieGenerator;
     final ArrayDeque<ByteBuf> staged = new ArrayDeque<>();
+    final Counters counters = new Counters();
+    private volatile InetSocketAddress endpoint;
+    private volatile Instant latestHandshake;
 
-    // counters
-    volatile long txBytes;
-    volatile long rxBytes;
-    volatile long txPackets;
-    volatile long rxPackets;
-    volatile long handshakes;
-    volatile long responderHandshakes;
-    volatile Instant latestHandshake;
-    final long[] drops = new long[WireGuardDevice.Drop.values().length];
-
-    WireGuardPeer(WireGuardDevice device, PeerConfig config, byte[] staticStatic) {
+    WireGuardPeer(WireGuardDevice device, PeerConfig config, byte[] staticStatic, IndexTable indices,
+                  WireGuardTimers timers, Random random) {
         this.device = device;
         this.publicKey = config.publicKey();
-        this.presharedKey = config.presharedKey();
-        this.staticStatic = staticStatic;
-        this.mac1Key = WireGuardCrypto.hash(WireGuardDevice.LABEL_MAC1, publicKey);
-        this.cookieKey = WireGuardCrypto.hash(WireGuardDevice.LABEL_COOKIE, publicKey);
+        this.handshake = new Handshake(this, staticStatic, config.presharedKey());
+        this.keypairs = new Keypairs(indices);
+        this.timers = new PeerTimers(this, timers, random, config.persistentKeepaliveSeconds());
+        this.cookieGenerator = new CookieGenerator(publicKey, timers.cookieRefreshTime);
         this.endpoint = config.endpoint();
-        this.persistentKeepaliveSeconds = config.persistentKeepaliveSeconds();
     }
 
-    /** Whether no initiation went out within {@code rekeyTimeout} (one per REKEY_TIMEOUT, retransmits aside). */
-    boolean mayInitiate(long now, long rekeyTimeout) {
-        return lastInitiationSent == NEVER || now - lastInitiationSent >= rekeyTimeout;
+    /** Sets the endpoint: configured, or where the last authenticated packet came from. */
+    void endpoint(InetSocketAddress endpoint) {
+        this.endpoint = endpoint;
+    }
+
+    /**
+     * A handshake completed at {@code at}: the attempt under way ends and it is counted. Initiator: when the
+     * response was consumed; responder: when the initiator's first data message opened under the new keypair.
+     */
+    void handshakeCompleted(Instant at, boolean asResponder) {
+        timers.handshakeComplete();
+        counters.increment(Counters.HANDSHAKES);
+        if (asResponder) {
+            counters.increment(Counters.RESPONDER_HANDSHAKES);
+        }
+        latestHandshake = at;
     }
 
     /** The peer's public key (a copy). */
@@ -109,12 +90,12 @@ public final class WireGuardPeer {
 
     /** The preshared key (a copy; all zeros when none). */
     public byte[] presharedKey() {
-        return presharedKey.clone();
+        return handshake.presharedKey.clone();
     }
 
     /** Whether a preshared key is set. */
     public boolean hasPresharedKey() {
-        for (byte b : presharedKey) {
+        for (byte b : handshake.presharedKey) {
             if (b != 0) {
                 return true;
             }
@@ -129,7 +110,7 @@ public final class WireGuardPeer {
 
     /** Persistent keepalive interval in seconds, 0 when off. */
     public int persistentKeepaliveSeconds() {
-        return persistentKeepaliveSeconds;
+        return timers.persistentKeepaliveSeconds();
     }
 
     /** The allowed IPs of this peer (computed on the device's event loop). */
@@ -137,34 +118,37 @@ public final class WireGuardPeer {
         return device.allowedIpsOf(this);
     }
 
-    /** Bytes of transport messages sent (UDP payload, as {@code wg show} counts). */
+    /**
+     * Bytes sent to the peer: every data message, keepalive and handshake message, as UDP payload (what
+     * {@code wg show} reports as sent, counted as wireguard-go counts it).
+     */
     public long txBytes() {
-        return txBytes;
+        return counters.get(Counters.TX_BYTES);
     }
 
-    /** Bytes of transport messages received and authenticated. */
+    /** Bytes received from the peer and authenticated: data messages, keepalives and handshake messages. */
     public long rxBytes() {
-        return rxBytes;
+        return counters.get(Counters.RX_BYTES);
     }
 
-    /** Inner packets sent (keepalives included). */
+    /** Data messages sent (keepalives included). */
     public long txPackets() {
-        return txPackets;
+        return counters.get(Counters.TX_PACKETS);
     }
 
-    /** Inner packets received and authenticated (keepalives included). */
+    /** Data messages received and authenticated (keepalives included). */
     public long rxPackets() {
-        return rxPackets;
+        return counters.get(Counters.RX_PACKETS);
     }
 
     /** Completed handshakes, as initiator and as responder. */
     public long handshakes() {
-        return handshakes;
+        return counters.get(Counters.HANDSHAKES);
     }
 
-    /** Completed handshakes that the peer initiated (we answered). */
+    /** Completed handshakes that the peer initiated (we answered, and its first data message confirmed it). */
     public long responderHandshakes() {
-        return responderHandshakes;
+        return counters.get(Counters.RESPONDER_HANDSHAKES);
     }
 
     /**
@@ -173,7 +157,7 @@ public final class WireGuardPeer {
      * The device counts every drop, these included.
      */
     public long dropped(WireGuardDevice.Drop reason) {
-        return drops[reason.ordinal()];
+        return counters.dropped(reason);
     }
 
     /** Wall-clock time of the latest completed handshake, or {@code null}. */
@@ -183,7 +167,7 @@ public final class WireGuardPeer {
 
     @Override
     public String toString() {
-        return "WireGuardPeer(" + publicKeyBase64() + ", endpoint=" + endpoint + ", handshakes=" + handshakes
-                + ", tx=" + txPackets + '/' + txBytes + "B, rx=" + rxPackets + '/' + rxBytes + "B)";
+        return "WireGuardPeer(" + publicKeyBase64() + ", endpoint=" + endpoint + ", handshakes=" + handshakes()
+                + ", tx=" + txPackets() + '/' + txBytes() + "B, rx=" + rxPackets() + '/' + rxBytes() + "B)";
     }
 }

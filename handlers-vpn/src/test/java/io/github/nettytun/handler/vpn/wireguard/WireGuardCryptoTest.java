@@ -93,9 +93,9 @@ class WireGuardCryptoTest {
         assertArrayEquals(k[1], WireGuardCrypto.kdf(2, key, data)[1]);
         // the protocol's initial chaining key and hash
         assertArrayEquals(hex("60e26daef327efc02ec335e2a025d2d016eb4206f87277f52d38d1988b78cd36"),
-                WireGuardDevice.INITIAL_CHAIN_KEY);
+                Messages.INITIAL_CHAIN_KEY);
         assertArrayEquals(hex("2211b361081ac566691243db458ad5322d9c6c662293e8b70ee19c65ba079ef3"),
-                WireGuardDevice.INITIAL_HASH);
+                Messages.INITIAL_HASH);
     }
 
     /** RFC 8439 A.5: nonce 00000000 || 0102030405060708, i.e. WireGuard's form with counter 0x0807060504030201. */

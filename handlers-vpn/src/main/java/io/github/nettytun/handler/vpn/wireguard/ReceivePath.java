@@ -1,0 +1,294 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.handler.vpn.wireguard;
+
+import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice.Drop;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.concurrent.Ticker;
+
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.function.Consumer;
+
+import static io.github.nettytun.handler.vpn.wireguard.Messages.COOKIE_REPLY_LENGTH;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.DATA_HEADER_LENGTH;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.DATA_OVERHEAD;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.INITIATION_LENGTH;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.INITIATION_MAC1;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.RESPONSE_LENGTH;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.RESPONSE_MAC1;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.TYPE_COOKIE_REPLY;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.TYPE_DATA;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.TYPE_INITIATION;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.TYPE_RESPONSE;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.getIntLE;
+
+/**
+ * What comes in on the UDP channel (wireguard-go's {@code receive.go}), on the device's event loop:
+ * <ol>
+ *   <li>A datagram is classified by its type and length; anything else is {@code MALFORMED}.</li>
+ *   <li>Handshake messages need a valid MAC1 and, while the device is under load, a valid MAC2 (otherwise a
+ *       cookie reply answers them); an initiation is consumed and answered, a response completes our handshake
+ *       (a keepalive or the staged packets confirm it to the peer), a cookie reply gives us the peer's cookie.</li>
+ *   <li>A data message is looked up by its receiver index, checked against REJECT_AFTER_TIME, opened, and its
+ *       counter checked against the replay window; only then does it count: the endpoint follows its sender,
+ *       timers learn of it, a waiting {@code next} keypair is confirmed (the responder's handshake completes).</li>
+ *   <li>The plaintext must be an IPv4 or IPv6 packet whose source address the peer's allowed IPs hold; it is
+ *       written to the TUN channel in the datagram's own buffer. Keepalives end at step 3.</li>
+ * </ol>
+ * Every drop is counted by reason, for the device and, where it is known, for the peer.
+ */
+final class ReceivePath {
+
+    private final Channel tun;
+    private final SendPath send;
+    private final IndexTable indices;
+    private final NoiseHandshake noise;
+    private final CookieChecker cookies;
+    private final HandshakeLoad load;
+    private final AllowedIps<WireGuardPeer> allowedIps;
+    private final Counters counters;
+    private final WireGuardTimers timers;
+    private final TransportCipher.Implementation cipher;
+    private final Ticker ticker;
+    private final Clock clock;
+    private final Consumer<WireGuardPeer> onHandshake;
+    private final byte[] sealed = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
+    private final byte[] plain = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
+    private boolean dirty;
+
+    ReceivePath(Channel tun, SendPath send, IndexTable indices, NoiseHandshake noise, CookieChecker cookies,
+                HandshakeLoad load, AllowedIps<WireGuardPeer> allowedIps, Counters counters, WireGuardTimers timers,
+                TransportCipher.Implementation cipher, Ticker ticker, Clock clock,
+                Consumer<WireGuardPeer> onHandshake) {
+        this.tun = tun;
+        this.send = send;
+        this.indices = indices;
+        this.noise = noise;
+        this.cookies = cookies;
+        this.load = load;
+        this.allowedIps = allowedIps;
+        this.counters = counters;
+        this.timers = timers;
+        this.cipher = cipher;
+        this.ticker = ticker;
+        this.clock = clock;
+        this.onHandshake = onHandshake;
+    }
+
+    /** Handles one datagram read from the UDP socket (taking ownership of it). */
+    void receive(DatagramPacket datagram) {
+        ByteBuf buf = datagram.content();
+        int len = buf.readableBytes();
+        int type = len >= 4 ? buf.getIntLE(buf.readerIndex()) : -1;
+        try {
+            if (type == TYPE_DATA && len >= DATA_OVERHEAD) {
+                receiveData(datagram);
+                datagram = null; // ownership passed on
+            } else if (type == TYPE_INITIATION && len == INITIATION_LENGTH) {
+                receiveInitiation(bytes(buf), datagram.sender());
+            } else if (type == TYPE_RESPONSE && len == RESPONSE_LENGTH) {
+                receiveResponse(bytes(buf), datagram.sender());
+            } else if (type == TYPE_COOKIE_REPLY && len == COOKIE_REPLY_LENGTH) {
+                receiveCookieReply(bytes(buf));
+            } else {
+                counters.drop(Drop.MALFORMED, null);
+            }
+        } finally {
+            if (datagram != null) {
+                datagram.release();
+            }
+        }
+    }
+
+    private static byte[] bytes(ByteBuf buf) {
+        byte[] msg = new byte[buf.readableBytes()];
+        buf.getBytes(buf.readerIndex(), msg);
+        return msg;
+    }
+
+    // --------------------------------------------------------------------------------------------------- data
+
+    private void receiveData(DatagramPacket datagram) {
+        ByteBuf buf = datagram.content();
+        int ri = buf.readerIndex();
+        int len = buf.readableBytes();
+        Keypair kp = indices.keypair(buf.getIntLE(ri + 4));
+        if (kp == null) {
+            datagram.release();
+            counters.drop(Drop.UNKNOWN_INDEX, null);
+            return;
+        }
+        WireGuardPeer peer = kp.peer;
+        long now = ticker.nanoTime();
+        if (now - kp.created >= timers.rejectAfterTime) {
+            datagram.release();
+            counters.drop(Drop.KEY_EXPIRED, peer);
+            return;
+        }
+        long counter = buf.getLongLE(ri + 8);
+        int cipherLen = len - DATA_HEADER_LENGTH;
+        buf.getBytes(ri + DATA_HEADER_LENGTH, sealed, 0, cipherLen);
+        if (!kp.receive.open(counter, sealed, 0, cipherLen, plain, 0)) {
+            datagram.release();
+            counters.drop(Drop.DECRYPT_FAILED, peer);
+            return;
+        }
+        if (!kp.replay.accept(counter)) {
+            datagram.release();
+            counters.drop(Drop.REPLAY, peer);
+            return;
+        }
+        peer.endpoint(datagram.sender());
+        if (peer.keypairs.receivedWith(kp)) {
+            completed(peer, true);
+            send.sendStaged(peer);
+        }
+        if (kp == peer.keypairs.current() && kp.initiator
+                && now - kp.created >= timers.rejectAfterTime - timers.keepaliveTimeout - timers.rekeyTimeout
+                && peer.timers.takeLastMinuteHandshake()) {
+            send.sendInitiation(peer, false);
+        }
+        peer.timers.anyAuthenticatedPacketTraversal(now);
+        peer.timers.anyAuthenticatedPacketReceived();
+        peer.counters.add(Counters.RX_BYTES, len);
+        peer.counters.increment(Counters.RX_PACKETS);
+        int plainLen = cipherLen - WireGuardCrypto.TAG_LENGTH;
+        if (plainLen == 0) {
+            datagram.release(); // keepalive
+            return;
+        }
+        peer.timers.dataReceived(now);
+        int ipLen = ipLength(plain, plainLen);
+        if (ipLen < 0) {
+            datagram.release();
+            counters.drop(Drop.INVALID_INNER_PACKET, peer);
+            return;
+        }
+        int start = ri + DATA_HEADER_LENGTH;
+        buf.setBytes(start, plain, 0, ipLen);
+        boolean v4 = (plain[0] & 0xf0) == 0x40;
+        WireGuardPeer source = v4 ? allowedIps.lookup(buf, start + 12, 4) : allowedIps.lookup(buf, start + 8, 16);
+        if (source != peer) {
+            datagram.release();
+            counters.drop(Drop.SOURCE_NOT_ALLOWED, peer);
+            return;
+        }
+        buf.setIndex(start, start + ipLen);
+        tun.write(buf, tun.voidPromise());
+        dirty = true;
+    }
+
+    /** The IP packet length in a decrypted plaintext, or -1 when it is not a well-formed IPv4/IPv6 packet. */
+    static int ipLength(byte[] p, int plainLen) {
+        int version = (p[0] & 0xff) >>> 4;
+        int ipLen;
+        if (version == 4 && plainLen >= 20) {
+            ipLen = ((p[2] & 0xff) << 8) | (p[3] & 0xff);
+            if (ipLen < 20 || (p[0] & 0x0f) * 4 > ipLen || (p[0] & 0x0f) < 5) {
+                return -1;
+            }
+        } else if (version == 6 && plainLen >= 40) {
+            ipLen = 40 + (((p[4] & 0xff) << 8) | (p[5] & 0xff));
+        } else {
+            return -1;
+        }
+        return ipLen <= plainLen ? ipLen : -1;
+    }
+
+    /** Flushes the TUN channel if anything was written since the last flush. */
+    void flush() {
+        if (dirty) {
+            dirty = false;
+            tun.flush();
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- handshake
+
+    /** MAC1, and under load MAC2 (a cookie reply otherwise); whether to go on with the message. */
+    private boolean checkMacs(byte[] msg, int mac1Offset, InetSocketAddress sender, long now) {
+        boolean underLoad = load.countAndCheck(now);
+        if (!cookies.checkMac1(msg, mac1Offset)) {
+            counters.drop(Drop.BAD_MAC1, null);
+            return false;
+        }
+        if (!underLoad || cookies.checkMac2(msg, mac1Offset, sender, now)) {
+            return true;
+        }
+        send.sendUnattributed(cookies.createReply(msg, mac1Offset, sender, now), sender);
+        counters.increment(Counters.COOKIE_REPLIES);
+        counters.drop(Drop.COOKIE_REQUIRED, null);
+        return false;
+    }
+
+    private void receiveInitiation(byte[] msg, InetSocketAddress sender) {
+        long now = ticker.nanoTime();
+        if (!checkMacs(msg, INITIATION_MAC1, sender, now)) {
+            return;
+        }
+        WireGuardPeer peer = noise.consumeInitiation(msg, now);
+        if (peer == null) {
+            return;
+        }
+        peer.timers.anyAuthenticatedPacketTraversal(now);
+        peer.timers.anyAuthenticatedPacketReceived();
+        peer.endpoint(sender);
+        peer.counters.add(Counters.RX_BYTES, msg.length);
+        // The handshake completes when the initiator's first data message opens under this keypair.
+        send.sendResponse(peer, sender);
+    }
+
+    private void receiveResponse(byte[] msg, InetSocketAddress sender) {
+        long now = ticker.nanoTime();
+        if (!checkMacs(msg, RESPONSE_MAC1, sender, now)) {
+            return;
+        }
+        Keypair kp = noise.consumeResponse(msg, now, timers, cipher);
+        if (kp == null) {
+            return;
+        }
+        WireGuardPeer peer = kp.peer;
+        peer.endpoint(sender);
+        peer.counters.add(Counters.RX_BYTES, msg.length);
+        peer.timers.anyAuthenticatedPacketTraversal(now);
+        peer.timers.anyAuthenticatedPacketReceived();
+        peer.keypairs.installAsInitiator(kp);
+        peer.timers.sessionDerived(now);
+        completed(peer, false);
+        if (peer.staged.isEmpty()) {
+            send.sendKeepalive(peer); // confirms the keypair to the responder
+        } else {
+            send.sendStaged(peer);
+        }
+    }
+
+    private void receiveCookieReply(byte[] msg) {
+        WireGuardPeer peer = indices.peer(getIntLE(msg, 4));
+        if (peer == null) {
+            counters.drop(Drop.UNKNOWN_INDEX, null);
+            return;
+        }
+        if (!peer.cookieGenerator.consumeReply(msg, ticker.nanoTime())) {
+            counters.drop(Drop.BAD_COOKIE, peer);
+        }
+    }
+
+    /** A handshake with {@code peer} completed: the attempt ends, it is counted, logged and reported. */
+    private void completed(WireGuardPeer peer, boolean asResponder) {
+        peer.handshakeCompleted(clock.instant(), asResponder);
+        if (WireGuardDevice.logger.isDebugEnabled()) {
+            WireGuardDevice.logger.debug("handshake completed with {} at {}", peer.publicKeyBase64(), peer.endpoint());
+        }
+        try {
+            onHandshake.accept(peer);
+        } catch (RuntimeException e) {
+            WireGuardDevice.logger.warn("handshake listener failed", e);
+        }
+    }
+}

@@ -1,0 +1,265 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.handler.vpn.wireguard;
+
+import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice.Drop;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.util.concurrent.Ticker;
+
+import java.net.InetSocketAddress;
+import java.util.Arrays;
+
+import static io.github.nettytun.handler.vpn.wireguard.Messages.DATA_HEADER_LENGTH;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.DATA_OVERHEAD;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.INITIATION_MAC1;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.MAX_UDP_PAYLOAD;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.RESPONSE_MAC1;
+import static io.github.nettytun.handler.vpn.wireguard.Messages.TYPE_DATA;
+
+/**
+ * What goes out on the UDP channel (wireguard-go's {@code send.go}), on the device's event loop:
+ * <ol>
+ *   <li>An IP packet from the TUN pipeline is routed by its destination address to the peer whose allowed IPs
+ *       hold it (cryptokey routing, whitepaper section 2); a malformed, unroutable or oversize packet is
+ *       dropped and counted.</li>
+ *   <li>Without a keypair to send with (none, expired, or no endpoint known) the packet is staged (at most
+ *       {@link WireGuardPeer#MAX_STAGED_PACKETS}, the oldest dropped) and a handshake initiation goes out.</li>
+ *   <li>Otherwise the packet is padded to 16 bytes (within the MTU), sealed under the keypair's next counter and
+ *       written as one data message (section 5.4.6); an initiator whose keypair is due for rekeying starts a
+ *       handshake.</li>
+ *   <li>Handshake messages and keepalives go the same way; everything written waits for {@link #flush}, one per
+ *       read batch, so {@code UdpGsoSender} can batch it.</li>
+ * </ol>
+ * It is also the {@link PeerTimers.Actions} the timers fire.
+ */
+final class SendPath implements PeerTimers.Actions {
+
+    private final Channel udp;
+    private final AllowedIps<WireGuardPeer> allowedIps;
+    private final NoiseHandshake noise;
+    private final Counters counters;
+    private final WireGuardTimers timers;
+    private final TransportCipher.Implementation cipher;
+    private final int mtu;
+    private final Ticker ticker;
+    // The ciphers work on arrays: payload goes into one, the cipher writes the other (BouncyCastle copies its
+    // input first when both are one array).
+    private final byte[] plain = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
+    private final byte[] sealed = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
+    private boolean dirty;
+
+    SendPath(Channel udp, AllowedIps<WireGuardPeer> allowedIps, NoiseHandshake noise, Counters counters,
+             WireGuardTimers timers, TransportCipher.Implementation cipher, int mtu, Ticker ticker) {
+        this.udp = udp;
+        this.allowedIps = allowedIps;
+        this.noise = noise;
+        this.counters = counters;
+        this.timers = timers;
+        this.cipher = cipher;
+        this.mtu = mtu;
+        this.ticker = ticker;
+    }
+
+    /** Routes, encrypts and writes one IP packet from the TUN side (taking ownership of it). */
+    void send(ByteBuf packet) {
+        int len = packet.readableBytes();
+        int ri = packet.readerIndex();
+        int version = len >= 20 ? packet.getUnsignedByte(ri) >>> 4 : 0;
+        WireGuardPeer peer;
+        if (version == 4) {
+            peer = allowedIps.lookup(packet, ri + 16, 4);
+        } else if (version == 6 && len >= 40) {
+            peer = allowedIps.lookup(packet, ri + 24, 16);
+        } else {
+            packet.release();
+            counters.drop(Drop.INVALID_OUTBOUND_PACKET, null);
+            return;
+        }
+        if (peer == null) {
+            packet.release();
+            counters.drop(Drop.NO_ROUTE, null);
+            return;
+        }
+        if (DATA_OVERHEAD + paddedLength(len) > MAX_UDP_PAYLOAD) {
+            packet.release();
+            counters.drop(Drop.TOO_LARGE, peer);
+            return;
+        }
+        sendTo(peer, packet);
+    }
+
+    /** Sends {@code packet} (null: a keepalive) to {@code peer}, staging it and shaking hands when needed. */
+    private void sendTo(WireGuardPeer peer, ByteBuf packet) {
+        long now = ticker.nanoTime();
+        Keypair kp = peer.keypairs.current();
+        if (kp == null || kp.isExpiredForSending(now, timers) || peer.endpoint() == null) {
+            if (packet != null) {
+                stage(peer, packet);
+            }
+            sendInitiation(peer, false);
+            return;
+        }
+        seal(peer, kp, packet, now);
+        if (kp.needsRekeyAfterSending(now, timers)) {
+            sendInitiation(peer, false);
+        }
+    }
+
+    @Override
+    public void sendKeepalive(WireGuardPeer peer) {
+        sendTo(peer, null);
+    }
+
+    private void stage(WireGuardPeer peer, ByteBuf packet) {
+        if (peer.staged.size() == WireGuardPeer.MAX_STAGED_PACKETS) {
+            peer.staged.poll().release();
+            counters.drop(Drop.STAGED_OVERFLOW, peer);
+        }
+        peer.staged.add(packet);
+    }
+
+    /** Sends what waited for a keypair, in order, as far as the current keypair allows. */
+    void sendStaged(WireGuardPeer peer) {
+        long now = ticker.nanoTime();
+        Keypair kp = peer.keypairs.current();
+        ByteBuf packet;
+        while (kp != null && peer.endpoint() != null && !kp.isExpiredForSending(now, timers)
+                && (packet = peer.staged.poll()) != null) {
+            seal(peer, kp, packet, now);
+        }
+    }
+
+    /** Releases and counts every staged packet of {@code peer}. */
+    void dropStaged(WireGuardPeer peer, Drop reason) {
+        ByteBuf packet;
+        while ((packet = peer.staged.poll()) != null) {
+            packet.release();
+            counters.drop(reason, peer);
+        }
+    }
+
+    /** The plaintext length after padding: to a multiple of 16, but not beyond the MTU. */
+    int paddedLength(int length) {
+        int last = length > mtu ? length % mtu : length;
+        int padded = (last + 15) & ~15;
+        if (padded > mtu) {
+            padded = mtu;
+        }
+        return length - last + padded;
+    }
+
+    /** The hot path: one pass of the cipher over a copy of the payload; the output is one pooled buffer. */
+    private void seal(WireGuardPeer peer, Keypair kp, ByteBuf packet, long now) {
+        int len = 0;
+        if (packet != null) {
+            len = packet.readableBytes();
+            packet.getBytes(packet.readerIndex(), plain, 0, len);
+            packet.release();
+        }
+        int padded = paddedLength(len);
+        Arrays.fill(plain, len, padded, (byte) 0);
+        long counter = kp.sendCounter++;
+        int sealedLength = kp.send.seal(counter, plain, 0, padded, sealed, 0);
+        ByteBuf out = udp.alloc().directBuffer(DATA_HEADER_LENGTH + sealedLength);
+        out.writeIntLE(TYPE_DATA).writeIntLE(kp.remoteIndex).writeLongLE(counter).writeBytes(sealed, 0, sealedLength);
+        peer.counters.add(Counters.TX_BYTES, out.readableBytes());
+        peer.counters.increment(Counters.TX_PACKETS);
+        write(out, peer.endpoint());
+        peer.timers.anyAuthenticatedPacketTraversal(now);
+        peer.timers.anyAuthenticatedPacketSent();
+        if (len > 0) {
+            peer.timers.dataSent(now);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------ handshake
+
+    /**
+     * Starts a handshake with {@code peer} (a retransmit continues the attempt under way): at most one handshake
+     * message per REKEY_TIMEOUT, and none before the peer's endpoint is known.
+     */
+    void sendInitiation(WireGuardPeer peer, boolean retransmit) {
+        long now = ticker.nanoTime();
+        if (!peer.timers.mayInitiate(now, retransmit)) {
+            return;
+        }
+        InetSocketAddress endpoint = peer.endpoint();
+        if (endpoint == null) {
+            return; // nothing to send to until the peer reaches us
+        }
+        peer.timers.handshakeSent(now);
+        byte[] msg = noise.createInitiation(peer);
+        peer.cookieGenerator.addMacs(msg, INITIATION_MAC1, now);
+        sendHandshakeMessage(peer, msg, endpoint, now);
+        peer.timers.handshakeInitiated(now);
+    }
+
+    /** Answers the initiation just consumed from {@code peer}; returns its keypair, or null when that failed. */
+    Keypair sendResponse(WireGuardPeer peer, InetSocketAddress endpoint) {
+        long now = ticker.nanoTime();
+        peer.timers.handshakeSent(now);
+        NoiseHandshake.Session session = noise.createResponse(peer, now, timers, cipher);
+        if (session == null) {
+            return null;
+        }
+        peer.keypairs.installAsResponder(session.keypair);
+        peer.timers.sessionDerived(now);
+        peer.cookieGenerator.addMacs(session.response, RESPONSE_MAC1, now);
+        sendHandshakeMessage(peer, session.response, endpoint, now);
+        return session.keypair;
+    }
+
+    private void sendHandshakeMessage(WireGuardPeer peer, byte[] msg, InetSocketAddress endpoint, long now) {
+        peer.timers.anyAuthenticatedPacketTraversal(now);
+        peer.timers.anyAuthenticatedPacketSent();
+        peer.counters.add(Counters.TX_BYTES, msg.length);
+        write(udp.alloc().directBuffer(msg.length).writeBytes(msg), endpoint);
+    }
+
+    /** A cookie reply (or any message not a peer's) to {@code recipient}. */
+    void sendUnattributed(byte[] msg, InetSocketAddress recipient) {
+        write(udp.alloc().directBuffer(msg.length).writeBytes(msg), recipient);
+    }
+
+    private void write(ByteBuf content, InetSocketAddress recipient) {
+        udp.write(new DatagramPacket(content, recipient), udp.voidPromise());
+        dirty = true;
+    }
+
+    /** Flushes the UDP channel if anything was written since the last flush. */
+    void flush() {
+        if (dirty) {
+            dirty = false;
+            udp.flush();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------- timer actions
+
+    @Override
+    public void retransmitHandshake(WireGuardPeer peer) {
+        sendInitiation(peer, true);
+    }
+
+    @Override
+    public void giveUpHandshake(WireGuardPeer peer) {
+        noise.clear(peer.handshake);
+        dropStaged(peer, Drop.HANDSHAKE_TIMEOUT);
+    }
+
+    @Override
+    public void newHandshake(WireGuardPeer peer) {
+        sendInitiation(peer, false);
+    }
+
+    @Override
+    public void zeroKeyMaterial(WireGuardPeer peer) {
+        peer.keypairs.clear();
+        noise.clear(peer.handshake);
+    }
+}
