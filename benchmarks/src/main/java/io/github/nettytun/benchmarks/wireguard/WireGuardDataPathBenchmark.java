@@ -9,6 +9,7 @@ import io.github.nettytun.handler.vpn.wireguard.PeerConfig;
 import io.github.nettytun.handler.vpn.wireguard.TransportCipher;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice;
+import io.github.nettytun.handler.vpn.wireguard.WireGuardOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.embedded.EmbeddedChannel;
@@ -73,7 +74,7 @@ public class WireGuardDataPathBenchmark {
 
         Side(byte[] key, byte[] peerKey, String allowed, InetSocketAddress endpoint,
              TransportCipher.Implementation cipher) {
-            device = new WireGuardDevice(key, new WireGuardDevice.Options().cipher(cipher));
+            device = new WireGuardDevice(key, new WireGuardOptions().cipher(cipher));
             device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(peerKey)).allowedIp(allowed).endpoint(endpoint));
             channel.pipeline().addLast(device.udpHandler(), device.tunHandler());
             device.attach(channel, channel);

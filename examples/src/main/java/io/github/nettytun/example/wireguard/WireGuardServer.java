@@ -11,6 +11,7 @@ import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
 import io.github.nettytun.channel.tun.uring.IoUringTunChannel;
 import io.github.nettytun.handler.vpn.wireguard.PeerConfig;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice;
+import io.github.nettytun.handler.vpn.wireguard.WireGuardOptions;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardTunnel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
@@ -121,7 +122,7 @@ public final class WireGuardServer implements Callable<Integer> {
             peers.add(p.toPeerConfig());
         }
         int mtu = cfg.mtu() != null ? cfg.mtu() : 1420;
-        WireGuardDevice device = new WireGuardDevice(cfg.privateKey(), new WireGuardDevice.Options().mtu(mtu)
+        WireGuardDevice device = new WireGuardDevice(cfg.privateKey(), new WireGuardOptions().mtu(mtu)
                 .onHandshake(peer -> out.printf(Locale.ROOT, "%s %s: handshake %d with %s at %s%n",
                         LocalTime.now().truncatedTo(ChronoUnit.SECONDS), name, peer.handshakes(),
                         shortKey(peer.publicKeyBase64()), peer.endpoint())));

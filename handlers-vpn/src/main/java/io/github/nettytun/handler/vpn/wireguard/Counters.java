@@ -8,7 +8,7 @@ package io.github.nettytun.handler.vpn.wireguard;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * The counters of a device or of one peer: traffic, handshakes and drops by {@link WireGuardDevice.Drop}.
+ * The counters of a device or of one peer: traffic, handshakes and drops by {@link DropCounts.Drop}.
  *
  * <p>Single writer, any reader, in the manner of Agrona's {@code AtomicCounter.incrementOrdered}: only the device's
  * event loop writes, with a plain read and a release store (no read-modify-write, no fence on x86 beyond a plain
@@ -31,7 +31,7 @@ final class Counters {
     /** Cookie replies sent (device only). */
     static final int COOKIE_REPLIES = 6;
     private static final int DROPS = 7;
-    private static final WireGuardDevice.Drop[] REASONS = WireGuardDevice.Drop.values();
+    private static final DropCounts.Drop[] REASONS = DropCounts.Drop.values();
 
     private final AtomicLongArray values = new AtomicLongArray(DROPS + REASONS.length);
 
@@ -50,20 +50,20 @@ final class Counters {
     }
 
     /** Counts a drop here and, when known, for the peer it belongs to. */
-    void drop(WireGuardDevice.Drop reason, WireGuardPeer peer) {
+    void drop(DropCounts.Drop reason, WireGuardPeer peer) {
         increment(DROPS + reason.ordinal());
         if (peer != null) {
             peer.counters.increment(DROPS + reason.ordinal());
         }
     }
 
-    long dropped(WireGuardDevice.Drop reason) {
+    long dropped(DropCounts.Drop reason) {
         return get(DROPS + reason.ordinal());
     }
 
     long dropped() {
         long sum = 0;
-        for (WireGuardDevice.Drop d : REASONS) {
+        for (DropCounts.Drop d : REASONS) {
             sum += dropped(d);
         }
         return sum;
@@ -71,7 +71,7 @@ final class Counters {
 
     /** Appends {@code , REASON=n} for every reason counted. */
     StringBuilder appendDrops(StringBuilder sb) {
-        for (WireGuardDevice.Drop d : REASONS) {
+        for (DropCounts.Drop d : REASONS) {
             long n = dropped(d);
             if (n != 0) {
                 sb.append(", ").append(d).append('=').append(n);

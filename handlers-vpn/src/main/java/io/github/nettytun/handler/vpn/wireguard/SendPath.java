@@ -5,7 +5,7 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
-import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice.Drop;
+import io.github.nettytun.handler.vpn.wireguard.DropCounts.Drop;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.socket.DatagramPacket;

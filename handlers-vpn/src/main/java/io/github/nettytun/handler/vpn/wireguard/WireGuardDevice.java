@@ -5,12 +5,9 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
-import io.github.nettytun.channel.tun.TunPacket;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
-import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.EventLoop;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -30,7 +27,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -49,10 +45,10 @@ import java.util.function.Consumer;
  *
  * <p>Both channels must use one event loop, the device's: all protocol state is confined to it, so the data path
  * takes no locks. Configuration methods must run there too once {@link #attach attached} (use
- * {@link #eventLoop()}). Time comes from the event loop's {@link Ticker} (or {@link Options#ticker}); timers are
+ * {@link #eventLoop()}). Time comes from the event loop's {@link Ticker} (or {@link WireGuardOptions#ticker}); timers are
  * one tick per device ({@code WireGuardTimers}: 100 ms by default) that fires each peer's due deadlines.
  */
-public final class WireGuardDevice {
+public final class WireGuardDevice implements DropCounts {
 
     static final InternalLogger logger = InternalLoggerFactory.getInstance(WireGuardDevice.class);
 
@@ -68,123 +64,6 @@ public final class WireGuardDevice {
     public static final int DATA_HEADER_LENGTH = Messages.DATA_HEADER_LENGTH;
     /** Header and tag around the padded plaintext. */
     public static final int DATA_OVERHEAD = Messages.DATA_OVERHEAD;
-
-    /** Why a packet or message was dropped. */
-    public enum Drop {
-        /** A datagram too short, with an unknown type or the wrong length for its type. */
-        MALFORMED,
-        /** A handshake message whose MAC1 is wrong (never answered). */
-        BAD_MAC1,
-        /** A handshake message without a valid MAC2 while under load: answered with a cookie reply instead. */
-        COOKIE_REQUIRED,
-        /** A handshake message that did not decrypt or carried a low-order key. */
-        HANDSHAKE_FAILED,
-        /** An initiation from a static key that is not a peer. */
-        UNKNOWN_PEER,
-        /** An initiation whose TAI64N timestamp is not newer than the last accepted one. */
-        HANDSHAKE_REPLAY,
-        /** An initiation less than 20 ms after the last accepted one from the same peer. */
-        HANDSHAKE_FLOOD,
-        /** A response, cookie or data message for a receiver index we do not hold. */
-        UNKNOWN_INDEX,
-        /** A cookie reply that did not decrypt. */
-        BAD_COOKIE,
-        /** A data message for a keypair older than REJECT_AFTER_TIME. */
-        KEY_EXPIRED,
-        /** A data message that did not authenticate. */
-        DECRYPT_FAILED,
-        /** A data message whose counter was seen before or fell out of the window. */
-        REPLAY,
-        /** A decrypted packet that is not a well-formed IPv4/IPv6 packet. */
-        INVALID_INNER_PACKET,
-        /** A decrypted packet whose source address is not in the sending peer's allowed IPs. */
-        SOURCE_NOT_ALLOWED,
-        /** An outbound packet whose destination no peer's allowed IPs contain. */
-        NO_ROUTE,
-        /** An outbound packet that is not IPv4/IPv6, or a TUN packet still needing offload work. */
-        INVALID_OUTBOUND_PACKET,
-        /** An outbound packet too large for one UDP datagram. */
-        TOO_LARGE,
-        /** A staged packet pushed out by newer ones while waiting for a handshake. */
-        STAGED_OVERFLOW,
-        /** A staged packet dropped after REKEY_ATTEMPT_TIME without a handshake, or with its peer removed. */
-        HANDSHAKE_TIMEOUT,
-        /** A packet or datagram that arrived after the device was closed (or a packet staged when it closed). */
-        CLOSED,
-    }
-
-    /** Settings of a device. */
-    public static final class Options {
-        WireGuardTimers timers = WireGuardTimers.DEFAULT;
-        TransportCipher.Implementation cipher = TransportCipher.Implementation.DEFAULT;
-        int handshakesPerSecondUnderLoad = 128;
-        int mtu = 1420;
-        SecureRandom random;
-        Clock clock = Clock.systemUTC();
-        Ticker ticker;
-        Consumer<WireGuardPeer> onHandshake = peer -> { };
-
-        /** The protocol's timers; tests shorten them. */
-        public Options timers(WireGuardTimers timers) {
-            this.timers = Objects.requireNonNull(timers, "timers");
-            return this;
-        }
-
-        /** The transport cipher implementation. */
-        public Options cipher(TransportCipher.Implementation cipher) {
-            this.cipher = Objects.requireNonNull(cipher, "cipher");
-            return this;
-        }
-
-        /**
-         * Handshake messages per second above which the device is under load and answers handshakes without a
-         * valid MAC2 with cookie replies (for one second after the rate fell back). Default 128.
-         */
-        public Options handshakesPerSecondUnderLoad(int rate) {
-            if (rate < 1) {
-                throw new IllegalArgumentException("rate: " + rate);
-            }
-            this.handshakesPerSecondUnderLoad = rate;
-            return this;
-        }
-
-        /** The interface MTU: plaintext is padded to a multiple of 16 but not beyond it. Default 1420. */
-        public Options mtu(int mtu) {
-            if (mtu < 576 || mtu > 65535) {
-                throw new IllegalArgumentException("mtu " + mtu + " out of 576..65535");
-            }
-            this.mtu = mtu;
-            return this;
-        }
-
-        /** Called on the event loop after each completed handshake (to log it, say); must not block. */
-        public Options onHandshake(Consumer<WireGuardPeer> listener) {
-            this.onHandshake = Objects.requireNonNull(listener, "listener");
-            return this;
-        }
-
-        /** The source of keys, indices, nonces and timer jitter. */
-        public Options random(SecureRandom random) {
-            this.random = Objects.requireNonNull(random, "random");
-            return this;
-        }
-
-        /**
-         * The time of the protocol's timers and key ages. Default: the event loop's {@link EventLoop#ticker()}, so
-         * an {@code EmbeddedChannel} built with a mock ticker drives them; set one to move time for a device on a
-         * real event loop.
-         */
-        public Options ticker(Ticker ticker) {
-            this.ticker = Objects.requireNonNull(ticker, "ticker");
-            return this;
-        }
-
-        /** The wall clock of handshake timestamps (TAI64N) and {@link WireGuardPeer#latestHandshake()}. */
-        public Options clock(Clock clock) {
-            this.clock = Objects.requireNonNull(clock, "clock");
-            return this;
-        }
-    }
 
     private final byte[] staticPrivate;
     private final byte[] staticPublic;
@@ -216,11 +95,11 @@ public final class WireGuardDevice {
 
     /** A device with this private key (32 bytes, clamped as X25519 requires) and default options. */
     public WireGuardDevice(byte[] privateKey) {
-        this(privateKey, new Options());
+        this(privateKey, new WireGuardOptions());
     }
 
     /** A device with this private key and options. */
-    public WireGuardDevice(byte[] privateKey, Options options) {
+    public WireGuardDevice(byte[] privateKey, WireGuardOptions options) {
         this.staticPrivate = PeerConfig.checkKey(privateKey, "private key");
         this.staticPublic = WireGuardCrypto.publicKey(staticPrivate);
         this.timers = options.timers;
@@ -372,12 +251,13 @@ public final class WireGuardDevice {
     // ---------------------------------------------------------------------------------------------------------
     // counters
 
-    /** Packets and messages dropped for {@code reason}. */
+    /** Packets and messages dropped for {@code reason}, by the device and for any peer. */
+    @Override
     public long dropped(Drop reason) {
         return counters.dropped(reason);
     }
 
-    /** All drops. */
+    @Override
     public long dropped() {
         return counters.dropped();
     }
@@ -471,12 +351,12 @@ public final class WireGuardDevice {
 
     /** The handler for the TUN pipeline (after the GSO segmenter): IP packets in, encrypted to the UDP channel. */
     public ChannelHandler tunHandler() {
-        return new TunSide();
+        return new DeviceHandlers.TunSide(this);
     }
 
     /** The handler for the UDP pipeline: datagrams in, decrypted packets to the TUN channel. */
     public ChannelHandler udpHandler() {
-        return new UdpSide();
+        return new DeviceHandlers.UdpSide(this);
     }
 
     /**
@@ -495,72 +375,8 @@ public final class WireGuardDevice {
         return msg;
     }
 
-    /** What both handlers share: a read batch ends with one flush, and each holds back the other's reading. */
-    private abstract class Side extends ChannelInboundHandlerAdapter {
-        /** The other channel, whose reading this one's writability governs; null before attach. */
-        abstract Channel other();
-
-        @Override
-        public void channelReadComplete(ChannelHandlerContext ctx) {
-            flush();
-            ctx.fireChannelReadComplete();
-        }
-
-        @Override
-        public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-            Channel other = other();
-            if (other != null) {
-                other.config().setAutoRead(ctx.channel().isWritable());
-            }
-            ctx.fireChannelWritabilityChanged();
-        }
-    }
-
-    private final class TunSide extends Side {
-        @Override
-        Channel other() {
-            return udp;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (msg instanceof ByteBuf) {
-                send((ByteBuf) msg);
-            } else if (msg instanceof TunPacket) {
-                TunPacket p = (TunPacket) msg;
-                if (p.header().isGso() || p.header().needsCsum()) {
-                    // Only the segmenter can turn these into packets a peer can use.
-                    p.release();
-                    counters.drop(Drop.INVALID_OUTBOUND_PACKET, null);
-                } else {
-                    send(p.content());
-                }
-            } else {
-                ctx.fireChannelRead(msg);
-            }
-        }
-    }
-
-    private final class UdpSide extends Side {
-        @Override
-        Channel other() {
-            return tun;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            if (!(msg instanceof DatagramPacket)) {
-                ctx.fireChannelRead(msg);
-            } else if (closed || receivePath == null) {
-                ((DatagramPacket) msg).release();
-                counters.drop(Drop.CLOSED, null);
-            } else {
-                receivePath.receive((DatagramPacket) msg);
-            }
-        }
-    }
-
-    private void send(ByteBuf packet) {
+    /** An IP packet from the TUN pipeline (ownership passes). */
+    void send(ByteBuf packet) {
         if (closed || sendPath == null) {
             packet.release();
             counters.drop(Drop.CLOSED, null);
@@ -569,7 +385,33 @@ public final class WireGuardDevice {
         }
     }
 
-    private void flush() {
+    /** A datagram from the UDP pipeline (ownership passes). */
+    void receive(DatagramPacket datagram) {
+        if (closed || receivePath == null) {
+            datagram.release();
+            counters.drop(Drop.CLOSED, null);
+        } else {
+            receivePath.receive(datagram);
+        }
+    }
+
+    /** Counts a packet from the TUN pipeline that is not for the device (still needing offload work). */
+    void dropOutbound(Drop reason) {
+        counters.drop(reason, null);
+    }
+
+    /** The attached TUN channel, or null. */
+    Channel tunChannel() {
+        return tun;
+    }
+
+    /** The attached UDP channel, or null. */
+    Channel udpChannel() {
+        return udp;
+    }
+
+    /** Ends a read batch: one flush of each channel written to. */
+    void flush() {
         if (sendPath != null) {
             sendPath.flush();
             receivePath.flush();

@@ -31,7 +31,7 @@ import java.util.Random;
  * <p>Created by {@link WireGuardDevice#addPeer(PeerConfig)}; state changes only on the device's event loop. The
  * getters may be called from any thread.
  */
-public final class WireGuardPeer {
+public final class WireGuardPeer implements DropCounts {
 
     /** Packets kept while a handshake is under way (wireguard-go keeps as many). */
     static final int MAX_STAGED_PACKETS = 128;
@@ -156,8 +156,14 @@ public final class WireGuardPeer {
      * its stale, replayed, undecryptable or out-of-range packets, its staged packets, its rejected handshakes).
      * The device counts every drop, these included.
      */
-    public long dropped(WireGuardDevice.Drop reason) {
+    @Override
+    public long dropped(Drop reason) {
         return counters.dropped(reason);
+    }
+
+    @Override
+    public long dropped() {
+        return counters.dropped();
     }
 
     /** Wall-clock time of the latest completed handshake, or {@code null}. */

@@ -38,11 +38,11 @@ final class EmbeddedPeer implements AutoCloseable {
     /** IP packets the device delivered to its TUN side, kept until the test releases them. */
     final List<ByteBuf> delivered = new ArrayList<>();
 
-    EmbeddedPeer(byte[] privateKey, WireGuardDevice.Options options, InetSocketAddress address) {
+    EmbeddedPeer(byte[] privateKey, WireGuardOptions options, InetSocketAddress address) {
         this(privateKey, options, address, Ticker.newMockTicker());
     }
 
-    EmbeddedPeer(byte[] privateKey, WireGuardDevice.Options options, InetSocketAddress address, MockTicker ticker) {
+    EmbeddedPeer(byte[] privateKey, WireGuardOptions options, InetSocketAddress address, MockTicker ticker) {
         // Handshake timestamps (TAI64N) must move with the mock time, or a retried initiation replays the last one.
         this.device = new WireGuardDevice(privateKey, options.clock(new TickerClock(ticker)));
         this.address = address;

@@ -168,8 +168,8 @@ class HandshakeVectorTest {
         new Random(9).nextBytes(psk);
         InetSocketAddress addrA = WireGuardDeviceTest.ADDR_A;
         InetSocketAddress addrB = WireGuardDeviceTest.ADDR_B;
-        try (EmbeddedPeer a = new EmbeddedPeer(sA, new WireGuardDevice.Options().random(randomA), addrA);
-             EmbeddedPeer b = new EmbeddedPeer(sB, new WireGuardDevice.Options().random(randomB), addrB)) {
+        try (EmbeddedPeer a = new EmbeddedPeer(sA, new WireGuardOptions().random(randomA), addrA);
+             EmbeddedPeer b = new EmbeddedPeer(sB, new WireGuardOptions().random(randomB), addrB)) {
             a.device.addPeer(new PeerConfig(pubB).presharedKey(psk).allowedIp("10.201.0.2/32").endpoint(addrB));
             b.device.addPeer(new PeerConfig(pubA).presharedKey(psk).allowedIp("10.201.0.1/32"));
 

@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The system ticker plus jumps the test makes: ages the keys of devices on real event loops without sleeping
- * ({@link WireGuardDevice.Options#ticker}). The timer wheel still ticks in real time; a jump takes effect at its
+ * ({@link WireGuardOptions#ticker}). The timer wheel still ticks in real time; a jump takes effect at its
  * next tick.
  */
 final class JumpTicker implements Ticker {

@@ -5,7 +5,7 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
-import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice.Drop;
+import io.github.nettytun.handler.vpn.wireguard.DropCounts.Drop;
 import io.github.nettytun.testing.TestPackets;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -61,13 +61,13 @@ class WireGuardDeviceTest {
         return PeerConfig.parseLiteral(literal);
     }
 
-    EmbeddedPeer peer(byte[] key, WireGuardDevice.Options options, InetSocketAddress address) {
+    EmbeddedPeer peer(byte[] key, WireGuardOptions options, InetSocketAddress address) {
         EmbeddedPeer p = new EmbeddedPeer(key, options, address, time);
         open.add(p);
         return p;
     }
 
-    void pair(WireGuardDevice.Options options, byte[] psk) {
+    void pair(WireGuardOptions options, byte[] psk) {
         a = peer(keyA, options, ADDR_A);
         b = peer(keyB, options, ADDR_B);
         bAtA = a.device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyB)).presharedKey(psk)
@@ -77,7 +77,7 @@ class WireGuardDeviceTest {
     }
 
     void pair() {
-        pair(new WireGuardDevice.Options(), new byte[32]);
+        pair(new WireGuardOptions(), new byte[32]);
     }
 
     @AfterEach
@@ -111,7 +111,7 @@ class WireGuardDeviceTest {
         if (psk) {
             new Random(3).nextBytes(key);
         }
-        pair(new WireGuardDevice.Options(), key);
+        pair(new WireGuardOptions(), key);
         handshakeAndCheck();
         Random random = new Random(1);
         for (int i = 0; i < 50; i++) {
@@ -133,8 +133,8 @@ class WireGuardDeviceTest {
 
     @Test
     void mismatchedPresharedKeysNeverCompleteAHandshake() {
-        a = peer(keyA, new WireGuardDevice.Options(), ADDR_A);
-        b = peer(keyB, new WireGuardDevice.Options(), ADDR_B);
+        a = peer(keyA, new WireGuardOptions(), ADDR_A);
+        b = peer(keyB, new WireGuardOptions(), ADDR_B);
         byte[] psk = new byte[32];
         psk[0] = 1;
         bAtA = a.device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyB)).presharedKey(psk)
@@ -181,7 +181,7 @@ class WireGuardDeviceTest {
     void initiationFromAnUnknownKeyIsIgnoredWithoutState() {
         pair();
         byte[] keyC = WireGuardTestbed.newPrivateKey();
-        EmbeddedPeer c = peer(keyC, new WireGuardDevice.Options(), new InetSocketAddress(ip("10.200.0.3"), 1));
+        EmbeddedPeer c = peer(keyC, new WireGuardOptions(), new InetSocketAddress(ip("10.200.0.3"), 1));
         c.device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyB)).allowedIp("10.201.0.2/32")
                 .endpoint(ADDR_B));
         c.fromTun(udp(ip("10.201.0.3"), B4, 10));
@@ -317,13 +317,13 @@ class WireGuardDeviceTest {
     /** A flood of initiations with valid MAC1 from many senders turns into cookie replies, keeping no state. */
     @Test
     void initiationFloodSwitchesToCookieRepliesAndTheRealPeerGetsThrough() {
-        WireGuardDevice.Options options = new WireGuardDevice.Options().handshakesPerSecondUnderLoad(5)
+        WireGuardOptions options = new WireGuardOptions().handshakesPerSecondUnderLoad(5)
                 .timers(WireGuardTimers.DEFAULT.withTimes(Duration.ofSeconds(120), Duration.ofSeconds(180),
                         Duration.ofSeconds(90), Duration.ofMillis(50), Duration.ofSeconds(10)));
         pair(options, new byte[32]);
         // The attacker knows B's public key, so its initiations carry a valid MAC1, but it is no peer of B.
         byte[] keyC = WireGuardTestbed.newPrivateKey();
-        EmbeddedPeer c = peer(keyC, new WireGuardDevice.Options(), new InetSocketAddress(ip("10.200.0.3"), 1));
+        EmbeddedPeer c = peer(keyC, new WireGuardOptions(), new InetSocketAddress(ip("10.200.0.3"), 1));
         WireGuardPeer bAtC = c.device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyB))
                 .allowedIp("0.0.0.0/0").endpoint(ADDR_B));
         int flood = 200;
@@ -372,8 +372,8 @@ class WireGuardDeviceTest {
         assertNotEquals(0, b.device.dropped(Drop.UNKNOWN_INDEX) + b.device.dropped(Drop.UNKNOWN_PEER));
     }
 
-    static WireGuardDevice.Options shortTimers(Duration rekeyAttempt, Duration rekeyTimeout, Duration keepalive) {
-        return new WireGuardDevice.Options().timers(WireGuardTimers.DEFAULT.withTimes(Duration.ofSeconds(120),
+    static WireGuardOptions shortTimers(Duration rekeyAttempt, Duration rekeyTimeout, Duration keepalive) {
+        return new WireGuardOptions().timers(WireGuardTimers.DEFAULT.withTimes(Duration.ofSeconds(120),
                 Duration.ofSeconds(180), rekeyAttempt, rekeyTimeout, keepalive));
     }
 
@@ -453,7 +453,7 @@ class WireGuardDeviceTest {
      */
     @Test
     void pastRejectAfterMessagesPacketsWaitForTheNextHandshake() {
-        pair(new WireGuardDevice.Options().timers(WireGuardTimers.DEFAULT.withTimes(Duration.ofSeconds(120),
+        pair(new WireGuardOptions().timers(WireGuardTimers.DEFAULT.withTimes(Duration.ofSeconds(120),
                 Duration.ofSeconds(180), Duration.ofSeconds(90), Duration.ofMillis(20), Duration.ofSeconds(10))
                 .withMessages(4, 8)), new byte[32]);
         handshakeAndCheck(); // used counter 0 for the staged packet

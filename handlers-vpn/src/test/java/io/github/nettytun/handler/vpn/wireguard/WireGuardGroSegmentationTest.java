@@ -43,8 +43,8 @@ class WireGuardGroSegmentationTest {
 
     @BeforeEach
     void pair() {
-        a = new EmbeddedPeer(keyA, new WireGuardDevice.Options(), ADDR_A);
-        b = new EmbeddedPeer(keyB, new WireGuardDevice.Options(), ADDR_B);
+        a = new EmbeddedPeer(keyA, new WireGuardOptions(), ADDR_A);
+        b = new EmbeddedPeer(keyB, new WireGuardOptions(), ADDR_B);
         a.device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyB)).allowedIp("10.201.0.2/32").endpoint(ADDR_B));
         b.device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyA)).allowedIp("10.201.0.1/32").endpoint(ADDR_A));
         splitter = new UdpGroSplitter(b.device::groSegmentSize, MAX);
@@ -111,7 +111,7 @@ class WireGuardGroSegmentationTest {
     void aHandshakeInitiationMayCloseARunOfData() {
         // A second device that knows B sends an initiation (valid MAC1 for B) in the same coalesced receive.
         byte[] keyC = WireGuardTestbed.newPrivateKey();
-        try (EmbeddedPeer c = new EmbeddedPeer(keyC, new WireGuardDevice.Options(), ADDR_A)) {
+        try (EmbeddedPeer c = new EmbeddedPeer(keyC, new WireGuardOptions(), ADDR_A)) {
             c.device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyB)).allowedIp("10.201.0.2/32")
                     .endpoint(ADDR_B));
             c.fromTun(udp(A4, B4, 10));

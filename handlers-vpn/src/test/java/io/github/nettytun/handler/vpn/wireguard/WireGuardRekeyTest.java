@@ -5,7 +5,7 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
-import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice.Drop;
+import io.github.nettytun.handler.vpn.wireguard.DropCounts.Drop;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardTestbed.Transport;
 import io.github.nettytun.testing.BlockingTask;
 import io.github.nettytun.testing.Privileged;
@@ -60,8 +60,8 @@ class WireGuardRekeyTest {
         Pair(WireGuardTestbed bed, WireGuardTimers timers, Transport transport) throws Exception {
             byte[] keyA = WireGuardTestbed.newPrivateKey();
             byte[] keyB = WireGuardTestbed.newPrivateKey();
-            a = new WireGuardDevice(keyA, new WireGuardDevice.Options().timers(timers).ticker(time));
-            b = new WireGuardDevice(keyB, new WireGuardDevice.Options().timers(timers).ticker(time));
+            a = new WireGuardDevice(keyA, new WireGuardOptions().timers(timers).ticker(time));
+            b = new WireGuardDevice(keyB, new WireGuardOptions().timers(timers).ticker(time));
             bAtA = a.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyB)).allowedIp(INNER_B4.getHostAddress() + "/32")
                     .allowedIp(INNER_B6.getHostAddress() + "/128").endpoint(new InetSocketAddress(UNDERLAY_B, PORT_B)));
             aAtB = b.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyA)).allowedIp(INNER_A4.getHostAddress() + "/32")

@@ -5,7 +5,7 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
-import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice.Drop;
+import io.github.nettytun.handler.vpn.wireguard.DropCounts.Drop;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
@@ -63,7 +63,7 @@ class WireGuardTimersTest {
     }
 
     private EmbeddedPeer peer(byte[] key, InetSocketAddress address, List<WireGuardPeer> completed) {
-        EmbeddedPeer p = new EmbeddedPeer(key, new WireGuardDevice.Options().onHandshake(completed::add), address,
+        EmbeddedPeer p = new EmbeddedPeer(key, new WireGuardOptions().onHandshake(completed::add), address,
                 time);
         open.add(p);
         return p;

@@ -1,0 +1,87 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.handler.vpn.wireguard;
+
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.Ticker;
+
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/** Settings of a {@link WireGuardDevice}; each setter returns this. */
+public final class WireGuardOptions {
+    WireGuardTimers timers = WireGuardTimers.DEFAULT;
+    TransportCipher.Implementation cipher = TransportCipher.Implementation.DEFAULT;
+    int handshakesPerSecondUnderLoad = 128;
+    int mtu = 1420;
+    SecureRandom random;
+    Clock clock = Clock.systemUTC();
+    Ticker ticker;
+    Consumer<WireGuardPeer> onHandshake = peer -> { };
+
+    /** The protocol's timers; tests shorten them. */
+    public WireGuardOptions timers(WireGuardTimers timers) {
+        this.timers = Objects.requireNonNull(timers, "timers");
+        return this;
+    }
+
+    /** The transport cipher implementation. */
+    public WireGuardOptions cipher(TransportCipher.Implementation cipher) {
+        this.cipher = Objects.requireNonNull(cipher, "cipher");
+        return this;
+    }
+
+    /**
+     * Handshake messages per second above which the device is under load and answers handshakes without a
+     * valid MAC2 with cookie replies (for one second after the rate fell back). Default 128.
+     */
+    public WireGuardOptions handshakesPerSecondUnderLoad(int rate) {
+        if (rate < 1) {
+            throw new IllegalArgumentException("rate: " + rate);
+        }
+        this.handshakesPerSecondUnderLoad = rate;
+        return this;
+    }
+
+    /** The interface MTU: plaintext is padded to a multiple of 16 but not beyond it. Default 1420. */
+    public WireGuardOptions mtu(int mtu) {
+        if (mtu < 576 || mtu > 65535) {
+            throw new IllegalArgumentException("mtu " + mtu + " out of 576..65535");
+        }
+        this.mtu = mtu;
+        return this;
+    }
+
+    /** Called on the event loop after each completed handshake (to log it, say); must not block. */
+    public WireGuardOptions onHandshake(Consumer<WireGuardPeer> listener) {
+        this.onHandshake = Objects.requireNonNull(listener, "listener");
+        return this;
+    }
+
+    /** The source of keys, indices, nonces and timer jitter. */
+    public WireGuardOptions random(SecureRandom random) {
+        this.random = Objects.requireNonNull(random, "random");
+        return this;
+    }
+
+    /**
+     * The time of the protocol's timers and key ages. Default: the event loop's {@link EventLoop#ticker()}, so
+     * an {@code EmbeddedChannel} built with a mock ticker drives them; set one to move time for a device on a
+     * real event loop.
+     */
+    public WireGuardOptions ticker(Ticker ticker) {
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
+        return this;
+    }
+
+    /** The wall clock of handshake timestamps (TAI64N) and {@link WireGuardPeer#latestHandshake()}. */
+    public WireGuardOptions clock(Clock clock) {
+        this.clock = Objects.requireNonNull(clock, "clock");
+        return this;
+    }
+}
