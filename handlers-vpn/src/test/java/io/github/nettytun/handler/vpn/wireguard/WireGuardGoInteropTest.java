@@ -9,15 +9,19 @@ import io.github.nettytun.handler.vpn.wireguard.WireGuardTestbed.Transport;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TcpTransfer;
 import io.github.nettytun.testing.TestNetns;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.security.SecureRandom;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 
 import static io.github.nettytun.handler.vpn.wireguard.WireGuardTestbed.INNER_A4;
@@ -30,6 +34,8 @@ import static io.github.nettytun.handler.vpn.wireguard.WireGuardTestbed.UNDERLAY
 import static io.github.nettytun.handler.vpn.wireguard.WireGuardTestbed.UNDERLAY_B;
 import static io.github.nettytun.testing.TestPackets.pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -72,7 +78,7 @@ class WireGuardGoInteropTest {
             }
             WireGuardPeer peer = device.addPeer(peerConfig);
             WireGuardTunnel ours = bed.startOurs(bed.a, transport, offload, device, PORT_A);
-            bed.startWireGuardGo(bed.b, theirKey, PORT_B, device.publicKey(), presharedKey,
+            String theirs = bed.startWireGuardGo(bed.b, theirKey, PORT_B, device.publicKey(), presharedKey,
                     new InetSocketAddress(UNDERLAY_A, PORT_A),
                     INNER_A4.getHostAddress() + "/32," + INNER_A6.getHostAddress() + "/128");
 
@@ -85,6 +91,7 @@ class WireGuardGoInteropTest {
             WireGuardTestbed.ping(bed.a, INNER_B6, 5);
             WireGuardTestbed.ping(bed.b, INNER_A6, 5);
             WireGuardTestbed.ping(bed.b, INNER_A4, 5);
+            assertTransferAgrees(bed, theirs, peer);
 
             boolean fromOurs = sender.equals("ours");
             TestNetns clientNs = fromOurs ? bed.a : bed.b;
@@ -116,6 +123,69 @@ class WireGuardGoInteropTest {
             if (offload && !fromOurs) {
                 assertTrue(ours.coalescer().superPackets() > 0, "decrypted packets were coalesced: " + state);
             }
+        }
+    }
+
+    /**
+     * Our counters and wireguard-go's agree, handshake messages included: what we sent is what it received and
+     * the reverse. Read until both sides are quiet (a keepalive may be on the way).
+     */
+    private static void assertTransferAgrees(WireGuardTestbed bed, String theirs, WireGuardPeer peer)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String seen;
+        do {
+            long[] them = WireGuardTestbed.wireGuardGoPeer(bed.b, theirs);
+            long tx = peer.txBytes();
+            long rx = peer.rxBytes();
+            if (tx == them[1] && rx == them[2]) {
+                assertTrue(tx > Messages.INITIATION_LENGTH && rx > Messages.RESPONSE_LENGTH, peer.toString());
+                return;
+            }
+            seen = "ours tx " + tx + " rx " + rx + ", wireguard-go rx " + them[1] + " tx " + them[2];
+            Thread.sleep(20);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("transfer counters disagree: " + seen);
+    }
+
+    /**
+     * With different preshared keys each side answers the other's initiations and neither can open the response:
+     * no handshake completes on either side, nothing is reported, and wireguard-go's latest handshake stays 0.
+     */
+    @Test
+    void mismatchedPresharedKeysCompleteNoHandshakeWithWireGuardGo() throws Exception {
+        try (WireGuardTestbed bed = new WireGuardTestbed()) {
+            byte[] ourKey = WireGuardTestbed.newPrivateKey();
+            byte[] theirKey = WireGuardTestbed.newPrivateKey();
+            byte[] ourPsk = new byte[32];
+            byte[] theirPsk = new byte[32];
+            new SecureRandom().nextBytes(ourPsk);
+            new SecureRandom().nextBytes(theirPsk);
+            List<WireGuardPeer> completed = new CopyOnWriteArrayList<>();
+            WireGuardDevice device = new WireGuardDevice(ourKey, new WireGuardOptions().onHandshake(completed::add));
+            WireGuardPeer peer = device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(theirKey))
+                    .allowedIp(INNER_B4.getHostAddress() + "/32").presharedKey(ourPsk)
+                    .endpoint(new InetSocketAddress(UNDERLAY_B, PORT_B)));
+            bed.startOurs(bed.a, Transport.EPOLL, true, device, PORT_A);
+            String theirs = bed.startWireGuardGo(bed.b, theirKey, PORT_B, device.publicKey(), theirPsk,
+                    new InetSocketAddress(UNDERLAY_A, PORT_A), INNER_A4.getHostAddress() + "/32");
+
+            // wireguard-go initiates first. A side that has just sent a response sends no initiation within
+            // REKEY_TIMEOUT (both implementations), so our ping runs 8 s: its later packets start our handshake.
+            assertThrows(IOException.class, () -> WireGuardTestbed.ping(bed.b, INNER_A4, 2), "no tunnel");
+            assertThrows(IOException.class, () -> WireGuardTestbed.ping(bed.a, INNER_B4, 8), "no tunnel");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+            while ((device.dropped(DropCounts.Drop.HANDSHAKE_FAILED) == 0
+                    || peer.rxBytes() < Messages.INITIATION_LENGTH) && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertTrue(device.dropped(DropCounts.Drop.HANDSHAKE_FAILED) > 0, "we could not open its response: "
+                    + device);
+            assertTrue(peer.rxBytes() >= Messages.INITIATION_LENGTH, "we consumed its initiation: " + peer);
+            assertEquals(0, peer.handshakes(), peer.toString());
+            assertNull(peer.latestHandshake());
+            assertEquals(List.of(), completed, "no handshake reported (the server logs from this listener)");
+            assertEquals(0, WireGuardTestbed.wireGuardGoPeer(bed.b, theirs)[0], "wireguard-go's latest handshake");
         }
     }
 }

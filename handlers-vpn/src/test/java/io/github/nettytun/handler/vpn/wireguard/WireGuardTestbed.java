@@ -162,6 +162,17 @@ final class WireGuardTestbed implements AutoCloseable {
         return ifName;
     }
 
+    /**
+     * What {@code wg show IF dump} says of wireguard-go's one peer in {@code ns}: latest handshake (seconds since
+     * the epoch, 0 for none), bytes received, bytes sent.
+     */
+    static long[] wireGuardGoPeer(TestNetns ns, String ifName) throws IOException {
+        String[] lines = ns.exec("wg", "show", ifName, "dump").split("\n");
+        // interface line, then: public-key preshared-key endpoint allowed-ips latest-handshake rx tx keepalive
+        String[] peer = lines[1].split("\t");
+        return new long[] {Long.parseLong(peer[4]), Long.parseLong(peer[5]), Long.parseLong(peer[6])};
+    }
+
     private String keyFile(byte[] key) throws IOException {
         Path f = Files.createTempFile("wg-key", ".txt");
         files.add(f);
