@@ -8,6 +8,7 @@ package io.github.nettytun.handler.vpn.wireguard;
 import io.github.nettytun.handler.vpn.wireguard.DropCounts.Drop;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.concurrent.Ticker;
 
@@ -214,11 +215,23 @@ final class SendPath implements PeerTimers.Actions {
         return session.keypair;
     }
 
+    /**
+     * Writes a handshake message; its bytes count once the socket took it, as wireguard-go counts them (a peer
+     * without a route is no transfer). A failure is not the pipeline's business: the timers retry.
+     */
     private void sendHandshakeMessage(WireGuardPeer peer, byte[] msg, InetSocketAddress endpoint, long now) {
         peer.timers.anyAuthenticatedPacketTraversal(now);
         peer.timers.anyAuthenticatedPacketSent();
-        peer.counters.add(Counters.TX_BYTES, msg.length);
-        write(udp.alloc().directBuffer(msg.length).writeBytes(msg), endpoint);
+        ChannelPromise sent = udp.newPromise();
+        sent.addListener(f -> {
+            if (f.isSuccess()) {
+                peer.counters.add(Counters.TX_BYTES, msg.length);
+            } else if (WireGuardDevice.logger.isDebugEnabled()) {
+                WireGuardDevice.logger.debug("handshake message to {} not sent: {}", endpoint, f.cause().toString());
+            }
+        });
+        udp.write(new DatagramPacket(udp.alloc().directBuffer(msg.length).writeBytes(msg), endpoint), sent);
+        dirty = true;
     }
 
     /** A cookie reply (or any message not a peer's) to {@code recipient}. */

@@ -8,7 +8,7 @@ package io.github.nettytun.handler.vpn.wireguard;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardTestbed.Transport;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TcpTransfer;
-import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TemporaryNetns;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -83,7 +83,7 @@ class WireGuardGoInteropTest {
                     INNER_A4.getHostAddress() + "/32," + INNER_A6.getHostAddress() + "/128");
 
             boolean oursFirst = initiator.equals("ours");
-            TestNetns first = oursFirst ? bed.a : bed.b;
+            TemporaryNetns first = oursFirst ? bed.a : bed.b;
             WireGuardTestbed.ping(first, oursFirst ? INNER_B4 : INNER_A4, 10);
             assertEquals(1, peer.handshakes(), "one handshake: " + peer + ' ' + device);
             assertEquals(oursFirst ? 0 : 1, peer.responderHandshakes(),
@@ -94,8 +94,8 @@ class WireGuardGoInteropTest {
             assertTransferAgrees(bed, theirs, peer);
 
             boolean fromOurs = sender.equals("ours");
-            TestNetns clientNs = fromOurs ? bed.a : bed.b;
-            TestNetns serverNs = fromOurs ? bed.b : bed.a;
+            TemporaryNetns clientNs = fromOurs ? bed.a : bed.b;
+            TemporaryNetns serverNs = fromOurs ? bed.b : bed.a;
             InetAddress serverAddr = family == 4 ? (fromOurs ? INNER_B4 : INNER_A4) : (fromOurs ? INNER_B6 : INNER_A6);
             ServerSocket server = bed.resources.add(serverNs.call(() -> new ServerSocket(0, 1, serverAddr)));
             server.setSoTimeout(WAIT_SECONDS * 1000);
@@ -163,29 +163,44 @@ class WireGuardGoInteropTest {
             new SecureRandom().nextBytes(theirPsk);
             List<WireGuardPeer> completed = new CopyOnWriteArrayList<>();
             WireGuardDevice device = new WireGuardDevice(ourKey, new WireGuardOptions().onHandshake(completed::add));
-            WireGuardPeer peer = device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(theirKey))
+            PeerConfig config = new PeerConfig(WireGuardCrypto.publicKey(theirKey))
                     .allowedIp(INNER_B4.getHostAddress() + "/32").presharedKey(ourPsk)
-                    .endpoint(new InetSocketAddress(UNDERLAY_B, PORT_B)));
+                    .endpoint(new InetSocketAddress(UNDERLAY_B, PORT_B));
+            device.addPeer(config);
             bed.startOurs(bed.a, Transport.EPOLL, true, device, PORT_A);
             String theirs = bed.startWireGuardGo(bed.b, theirKey, PORT_B, device.publicKey(), theirPsk,
                     new InetSocketAddress(UNDERLAY_A, PORT_A), INNER_A4.getHostAddress() + "/32");
 
-            // wireguard-go initiates first. A side that has just sent a response sends no initiation within
-            // REKEY_TIMEOUT (both implementations), so our ping runs 8 s: its later packets start our handshake.
-            assertThrows(IOException.class, () -> WireGuardTestbed.ping(bed.b, INNER_A4, 2), "no tunnel");
-            assertThrows(IOException.class, () -> WireGuardTestbed.ping(bed.a, INNER_B4, 8), "no tunnel");
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            while ((device.dropped(DropCounts.Drop.HANDSHAKE_FAILED) == 0
-                    || peer.rxBytes() < Messages.INITIATION_LENGTH) && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertTrue(device.dropped(DropCounts.Drop.HANDSHAKE_FAILED) > 0, "we could not open its response: "
+            // Either side that has just answered an initiation sends none of its own within REKEY_TIMEOUT (both
+            // implementations), and an unanswered attempt retries for 90 s: so one side at a time.
+            // 1. We initiate; wireguard-go answers; we cannot open its response.
+            assertThrows(IOException.class, () -> WireGuardTestbed.ping(bed.a, INNER_B4, 2), "no tunnel");
+            awaitTrue(() -> device.dropped(DropCounts.Drop.HANDSHAKE_FAILED) > 0, "we cannot open its response: "
                     + device);
-            assertTrue(peer.rxBytes() >= Messages.INITIATION_LENGTH, "we consumed its initiation: " + peer);
+            // Our attempt ends with the peer, which comes back without one.
+            WireGuardPeer peer = device.eventLoop().submit(() -> {
+                device.removePeer(config.publicKey());
+                return device.addPeer(config);
+            }).get(10, TimeUnit.SECONDS);
+            // 2. wireguard-go initiates (after REKEY_TIMEOUT since its last response: 8 s of pings); we answer.
+            assertThrows(IOException.class, () -> WireGuardTestbed.ping(bed.b, INNER_A4, 8), "no tunnel");
+            awaitTrue(() -> peer.rxBytes() >= Messages.INITIATION_LENGTH, "we consumed its initiation: " + peer);
             assertEquals(0, peer.handshakes(), peer.toString());
             assertNull(peer.latestHandshake());
             assertEquals(List.of(), completed, "no handshake reported (the server logs from this listener)");
             assertEquals(0, WireGuardTestbed.wireGuardGoPeer(bed.b, theirs)[0], "wireguard-go's latest handshake");
+        }
+    }
+
+    /** Waits (polling) for a condition the test cannot be told of; fails with {@code what} after 30 s. */
+    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("gave up waiting: " + what);
+            }
+            Thread.sleep(20);
         }
     }
 }
