@@ -184,7 +184,7 @@ public abstract class AbstractTunChannel extends AbstractChannel implements TunC
         TunChannelConfig config = config();
         boolean vnet = config.isVnetHdr();
         TunFile.Attached attached = TunFile.attach(fd.intValue(), ((TunAddress) localAddress).ifName(),
-                vnet, config.getOffloads(), config.isMultiQueue());
+                vnet ? VirtioNetHeader.SIZE : 0, config.getOffloads(), config.isMultiQueue());
         config.setAcceptedOffloads(attached.acceptedOffloads());
         int sndbuf = config.getSendBufferSize();
         if (sndbuf > 0) {
@@ -262,6 +262,11 @@ public abstract class AbstractTunChannel extends AbstractChannel implements TunC
     @Override
     protected void doClose() throws Exception {
         fd.close();
+    }
+
+    /** Whether a read that returned {@code res} (a negated errno) found the TUN file without its device. */
+    protected static boolean isDeviceRemoved(int res) {
+        return res == -LibC.EBADFD;
     }
 
     /** Stop asking the kernel for readiness: autoRead was turned off. */

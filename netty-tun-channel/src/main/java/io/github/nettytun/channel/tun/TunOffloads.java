@@ -5,6 +5,8 @@
  */
 package io.github.nettytun.channel.tun;
 
+import io.github.nettytun.channel.tun.internal.Ioctl;
+
 /**
  * The offload flags a TUN device can be asked for with {@code TUNSETOFFLOAD} ({@code TUN_F_*} of
  * {@code linux/if_tun.h}), as used by {@link TunChannelOption#TUN_OFFLOADS}.
@@ -18,19 +20,19 @@ package io.github.nettytun.channel.tun;
 public final class TunOffloads {
 
     /** {@code TUN_F_CSUM}: checksum offload; every other flag requires it. */
-    public static final int TUN_F_CSUM = 0x01;
+    public static final int TUN_F_CSUM = Ioctl.TUN_F_CSUM;
     /** {@code TUN_F_TSO4}: TCP segmentation offload for IPv4. */
-    public static final int TUN_F_TSO4 = 0x02;
+    public static final int TUN_F_TSO4 = Ioctl.TUN_F_TSO4;
     /** {@code TUN_F_TSO6}: TCP segmentation offload for IPv6. */
-    public static final int TUN_F_TSO6 = 0x04;
+    public static final int TUN_F_TSO6 = Ioctl.TUN_F_TSO6;
     /** {@code TUN_F_TSO_ECN}: TSO for flows with ECN (CWR). */
-    public static final int TUN_F_TSO_ECN = 0x08;
+    public static final int TUN_F_TSO_ECN = Ioctl.TUN_F_TSO_ECN;
     /** {@code TUN_F_UFO}: legacy UDP fragmentation offload; ignored by Linux 4.14+ and not requested here. */
-    public static final int TUN_F_UFO = 0x10;
+    public static final int TUN_F_UFO = Ioctl.TUN_F_UFO;
     /** {@code TUN_F_USO4}: UDP segmentation offload for IPv4 (Linux 6.2+; only together with USO6). */
-    public static final int TUN_F_USO4 = 0x20;
+    public static final int TUN_F_USO4 = Ioctl.TUN_F_USO4;
     /** {@code TUN_F_USO6}: UDP segmentation offload for IPv6 (Linux 6.2+; only together with USO4). */
-    public static final int TUN_F_USO6 = 0x40;
+    public static final int TUN_F_USO6 = Ioctl.TUN_F_USO6;
 
     /** Checksum offload and TSO for both IP versions: what offload mode requires of the kernel. */
     public static final int REQUIRED = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
@@ -72,27 +74,6 @@ public final class TunOffloads {
 
     /** {@code CSUM|TSO4|TSO6}, or {@code NONE} for 0. */
     public static String toString(int offloads) {
-        if (offloads == 0) {
-            return "NONE";
-        }
-        StringBuilder sb = new StringBuilder();
-        append(sb, offloads, TUN_F_CSUM, "CSUM");
-        append(sb, offloads, TUN_F_TSO4, "TSO4");
-        append(sb, offloads, TUN_F_TSO6, "TSO6");
-        append(sb, offloads, TUN_F_TSO_ECN, "TSO_ECN");
-        append(sb, offloads, TUN_F_UFO, "UFO");
-        append(sb, offloads, TUN_F_USO4, "USO4");
-        append(sb, offloads, TUN_F_USO6, "USO6");
-        int unknown = offloads & ~(KNOWN | TUN_F_UFO);
-        if (unknown != 0) {
-            sb.append(sb.length() == 0 ? "" : "|").append("0x").append(Integer.toHexString(unknown));
-        }
-        return sb.toString();
-    }
-
-    private static void append(StringBuilder sb, int offloads, int flag, String name) {
-        if ((offloads & flag) != 0) {
-            sb.append(sb.length() == 0 ? "" : "|").append(name);
-        }
+        return Ioctl.offloadsToString(offloads);
     }
 }

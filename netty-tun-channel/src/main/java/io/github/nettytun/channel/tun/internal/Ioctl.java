@@ -42,6 +42,15 @@ public final class Ioctl {
     /** Returns a file descriptor of the network namespace the socket (or TUN file) belongs to. Linux 4.9+. */
     static final long SIOCGSKNS = 0x894c;
 
+    /** {@code TUN_F_*} offload flags from {@code linux/if_tun.h} ({@code TunOffloads} publishes them). */
+    public static final int TUN_F_CSUM = 0x01;
+    public static final int TUN_F_TSO4 = 0x02;
+    public static final int TUN_F_TSO6 = 0x04;
+    public static final int TUN_F_TSO_ECN = 0x08;
+    public static final int TUN_F_UFO = 0x10;
+    public static final int TUN_F_USO4 = 0x20;
+    public static final int TUN_F_USO6 = 0x40;
+
     /** {@code IFF_TUN}, {@code IFF_NO_PI}, {@code IFF_MULTI_QUEUE}, {@code IFF_VNET_HDR} from {@code linux/if_tun.h}. */
     public static final int IFF_TUN = 0x0001;
     public static final int IFF_MULTI_QUEUE = 0x0100;
@@ -158,5 +167,24 @@ public final class Ioctl {
         }
         ifr.write(0, bytes, 0, bytes.length);
         return ifr;
+    }
+
+    /** {@code CSUM|TSO4|TSO6}, or {@code NONE} for 0; unknown bits in hex. */
+    public static String offloadsToString(int offloads) {
+        if (offloads == 0) {
+            return "NONE";
+        }
+        StringBuilder sb = new StringBuilder();
+        String[] names = {"CSUM", "TSO4", "TSO6", "TSO_ECN", "UFO", "USO4", "USO6"};
+        for (int bit = 0; bit < names.length; bit++) {
+            if ((offloads & 1 << bit) != 0) {
+                sb.append(sb.length() == 0 ? "" : "|").append(names[bit]);
+            }
+        }
+        int unknown = offloads & ~((1 << names.length) - 1);
+        if (unknown != 0) {
+            sb.append(sb.length() == 0 ? "" : "|").append("0x").append(Integer.toHexString(unknown));
+        }
+        return sb.toString();
     }
 }

@@ -6,8 +6,6 @@
 package io.github.nettytun.channel.tun.internal;
 
 import com.sun.jna.LastErrorException;
-import io.github.nettytun.channel.tun.TunOffloads;
-import io.github.nettytun.channel.tun.VirtioNetHeader;
 import io.netty.channel.ChannelException;
 
 import java.io.IOException;
@@ -17,6 +15,9 @@ import java.io.IOException;
  * See {@code Documentation/networking/tuntap.rst} and {@code tun_set_iff()} in {@code drivers/net/tun.c}.
  */
 public final class TunFile {
+
+    /** USO for both IP versions: on TUN since Linux 6.2; older kernels answer EINVAL, and we go without. */
+    private static final int USO = Ioctl.TUN_F_USO4 | Ioctl.TUN_F_USO6;
 
     public static final String PATH = "/dev/net/tun";
 
@@ -77,11 +78,13 @@ public final class TunFile {
      * {@code TUNSETIFF} with {@code IFF_TUN | IFF_NO_PI} (plus {@code IFF_VNET_HDR} and {@code IFF_MULTI_QUEUE}
      * as asked), then the virtio-net header size and the offload negotiation.
      *
-     * @param offloads requested {@code TUN_F_*} flags; {@link TunOffloads#USO} is dropped if refused, any other
-     *                 refused flag fails the attach
+     * @param vnetHdrSize the virtio-net header size ({@code VirtioNetHeader.SIZE}), 0 for no headers
+     * @param offloads requested {@code TUN_F_*} flags; USO is dropped if refused, any other refused flag fails
+     *                 the attach
      */
-    public static Attached attach(int fd, String name, boolean vnetHdr, int offloads, boolean multiQueue)
+    public static Attached attach(int fd, String name, int vnetHdrSize, int offloads, boolean multiQueue)
             throws IOException {
+        boolean vnetHdr = vnetHdrSize > 0;
         int flags = Ioctl.IFF_TUN | Ioctl.IFF_NO_PI;
         if (vnetHdr) {
             flags |= Ioctl.IFF_VNET_HDR;
@@ -102,12 +105,12 @@ public final class TunFile {
             return new Attached(actual, 0);
         }
         try {
-            Ioctl.tunSetVnetHdrSize(fd, VirtioNetHeader.SIZE);
+            Ioctl.tunSetVnetHdrSize(fd, vnetHdrSize);
         } catch (LastErrorException e) {
-            throw new IOException("TUNSETVNETHDRSZ " + VirtioNetHeader.SIZE + " on " + actual + " failed: "
+            throw new IOException("TUNSETVNETHDRSZ " + vnetHdrSize + " on " + actual + " failed: "
                     + e.getMessage(), e);
         }
-        if ((offloads & TunOffloads.USO) != 0) {
+        if ((offloads & USO) != 0) {
             try {
                 Ioctl.tunSetOffload(fd, offloads);
                 return new Attached(actual, offloads);
@@ -116,7 +119,7 @@ public final class TunFile {
                     throw offloadRefused(actual, offloads, e);
                 }
                 // USO on TUN arrived in Linux 6.2; older kernels answer EINVAL. Not an error: go without it.
-                offloads &= ~TunOffloads.USO;
+                offloads &= ~USO;
             }
         }
         setOffload(fd, actual, offloads);
@@ -132,7 +135,7 @@ public final class TunFile {
     }
 
     static IOException offloadRefused(String name, int offloads, LastErrorException e) {
-        return new IOException("the kernel refused offloads " + TunOffloads.toString(offloads) + " on " + name
+        return new IOException("the kernel refused offloads " + Ioctl.offloadsToString(offloads) + " on " + name
                 + " (TUNSETOFFLOAD: " + e.getMessage() + "); ask for fewer with TunChannelOption.TUN_OFFLOADS"
                 + " or turn IFF_VNET_HDR off", e);
     }

@@ -8,7 +8,6 @@ package io.github.nettytun.channel.tun.uring;
 import io.github.nettytun.channel.tun.AbstractTunChannel;
 import io.github.nettytun.channel.tun.TunPacket;
 import io.github.nettytun.channel.tun.VirtioNetHeader;
-import io.github.nettytun.channel.tun.internal.LibC;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelOutboundBuffer;
@@ -600,7 +599,7 @@ public final class IoUringTunChannel extends AbstractTunChannel {
             }
             // Every other read error of a TUN file is final.
             IOException error;
-            if (res == -LibC.EBADFD) { // the TUN file lost its device (deleted under the channel)
+            if (isDeviceRemoved(res)) { // deleted under the channel
                 error = new IOException("TUN device " + localAddress() + " was removed (EBADFD on a read)");
             } else if (res == 0) {
                 error = new IOException("unexpected EOF on the TUN file of " + localAddress());
