@@ -9,6 +9,8 @@ import io.github.nettytun.channel.tun.NetworkNamespace;
 
 import java.io.File;
 import java.io.IOException;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,10 +24,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A network namespace that a test creates, works in and always removes, with the processes it started there.
+ * A network namespace that a test, a benchmark or a demo creates, works in and always removes, with the processes
+ * it started there. Needs root (CAP_SYS_ADMIN, CAP_NET_ADMIN) and iproute2's {@code ip}.
  *
  * <pre>{@code
- * try (TestNetns ns = TestNetns.create()) {
+ * try (TemporaryNetns ns = TemporaryNetns.create()) {
  *     TunChannel tun = ns.call(() -> bind(...));       // Java code on a thread inside the namespace
  *     ns.ip("addr", "show");                            // ip -n NAME addr show
  *     Process p = ns.spawn("iperf3", "-s");             // ip netns exec NAME iperf3 -s, ended by close()
@@ -36,16 +39,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * spawned (by their PID, never by name), closes the namespace handle and runs {@code ip netns del}; devices in the
  * namespace go with it. A JVM shutdown hook closes any namespace a crashed test or an interrupted benchmark left.
  */
-public final class TestNetns implements AutoCloseable {
+public final class TemporaryNetns implements AutoCloseable {
 
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static final Set<String> LIVE = ConcurrentHashMap.newKeySet();
-    private static final Set<TestNetns> OPEN = ConcurrentHashMap.newKeySet();
+    private static final Set<TemporaryNetns> OPEN = ConcurrentHashMap.newKeySet();
 
     static {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             // Ctrl-C or SIGTERM in the middle of a run: end what the namespaces run, then remove them.
-            for (TestNetns ns : OPEN) {
+            for (TemporaryNetns ns : OPEN) {
                 try {
                     ns.close();
                 } catch (IOException | RuntimeException ignored) {
@@ -68,14 +71,18 @@ public final class TestNetns implements AutoCloseable {
     private final List<Path> logs = new ArrayList<>();
     private boolean closed;
 
-    private TestNetns(String name, NetworkNamespace namespace) {
+    private TemporaryNetns(String name, NetworkNamespace namespace) {
         this.name = name;
         this.namespace = namespace;
     }
 
-    /** Creates a namespace with its loopback up. */
-    public static TestNetns create() throws IOException {
-        String name = "ntt-" + ProcessHandle.current().pid() + '-' + COUNTER.incrementAndGet();
+    /** Creates a namespace with its loopback up, named {@code ntt-PID-N}. */
+    public static TemporaryNetns create() throws IOException {
+        return create("ntt-" + ProcessHandle.current().pid() + '-' + COUNTER.incrementAndGet());
+    }
+
+    /** Creates a namespace of this name (it must not exist) with its loopback up. */
+    public static TemporaryNetns create(String name) throws IOException {
         run(List.of("ip", "netns", "add", name));
         LIVE.add(name);
         NetworkNamespace ns;
@@ -85,7 +92,7 @@ public final class TestNetns implements AutoCloseable {
             delete(name);
             throw e;
         }
-        TestNetns netns = new TestNetns(name, ns);
+        TemporaryNetns netns = new TemporaryNetns(name, ns);
         OPEN.add(netns);
         try {
             netns.ip("link", "set", "lo", "up");
@@ -121,6 +128,27 @@ public final class TestNetns implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of("ip", "-n", name));
         cmd.addAll(Arrays.asList(args));
         return run(cmd);
+    }
+
+    /**
+     * Joins this namespace and {@code peer} with a veth pair: {@code ifName} here, {@code peerIfName} there, each with
+     * its address ({@code null} for none) of {@code prefixLength}, both up. The pair goes with the namespaces.
+     */
+    public void veth(String ifName, InetAddress address, TemporaryNetns peer, String peerIfName,
+                     InetAddress peerAddress, int prefixLength) throws IOException {
+        ip("link", "add", ifName, "type", "veth", "peer", "name", peerIfName, "netns", peer.name());
+        addAddress(ifName, address, prefixLength);
+        peer.addAddress(peerIfName, peerAddress, prefixLength);
+        ip("link", "set", ifName, "up");
+        peer.ip("link", "set", peerIfName, "up");
+    }
+
+    private void addAddress(String ifName, InetAddress address, int prefixLength) throws IOException {
+        if (address instanceof Inet6Address) { // no duplicate address detection: usable at once
+            ip("addr", "add", address.getHostAddress() + '/' + prefixLength, "dev", ifName, "nodad");
+        } else if (address != null) {
+            ip("addr", "add", address.getHostAddress() + '/' + prefixLength, "dev", ifName);
+        }
     }
 
     /** Runs a command inside the namespace to completion; returns stdout, throws on a non-zero exit. */

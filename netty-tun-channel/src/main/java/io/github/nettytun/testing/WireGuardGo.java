@@ -44,7 +44,7 @@ public final class WireGuardGo {
      * socket is there, so that {@code wg set IFNAME ...} works. The name must be unique on the machine: the socket
      * directory is shared by all namespaces.
      */
-    public static Process start(TestNetns ns, String ifName) throws IOException, InterruptedException {
+    public static Process start(TemporaryNetns ns, String ifName) throws IOException, InterruptedException {
         Process p = ns.spawn("env", "WG_PROCESS_FOREGROUND=1", "wireguard-go", ifName);
         Path socket = SOCKET_DIRECTORY.resolve(ifName + ".sock");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);

@@ -112,8 +112,8 @@ public abstract class TunChannelContractTest {
 
     // ---------------------------------------------------------------------------------------------- set-up
 
-    private TestNetns netns() throws IOException {
-        TestNetns ns = TestNetns.create();
+    private TemporaryNetns netns() throws IOException {
+        TemporaryNetns ns = TemporaryNetns.create();
         resources.add(ns);
         return ns;
     }
@@ -124,7 +124,7 @@ public abstract class TunChannelContractTest {
     }
 
     /** Binds a channel of the transport under test, constructed on a thread inside {@code ns}. */
-    private TunChannel bind(TestNetns ns, String ifName, ChannelHandler handler, Map<ChannelOption<?>, Object> options)
+    private TunChannel bind(TemporaryNetns ns, String ifName, ChannelHandler handler, Map<ChannelOption<?>, Object> options)
             throws Exception {
         Bootstrap b = newBootstrap(handler, options);
         TunChannel tun = ns.call(() -> (TunChannel) b.bind(new TunAddress(ifName)).sync().channel());
@@ -162,7 +162,7 @@ public abstract class TunChannelContractTest {
         return map;
     }
 
-    private DatagramSocket udpSocket(TestNetns ns, InetAddress address, int port) throws Exception {
+    private DatagramSocket udpSocket(TemporaryNetns ns, InetAddress address, int port) throws Exception {
         DatagramSocket socket = ns.call(() -> new DatagramSocket(new InetSocketAddress(address, port)));
         socket.setSoTimeout(WAIT_SECONDS * 1000);
         socket.setReceiveBufferSize(1 << 20);
@@ -195,7 +195,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void bindCreatesTheDeviceInTheConstructingThreadsNamespace() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
 
         assertTrue(tun.isActive());
@@ -209,7 +209,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void emptyNameLetsTheKernelChoose() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "", new PacketCollector(ip -> false), options());
         String name = tun.localAddress().ifName();
         assertTrue(name.matches("tun\\d+"), name);
@@ -218,7 +218,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void routesThroughTheDeviceWithoutIpCommand() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
         configure(tun);
         // host bits are ignored; a second call replaces rather than fails
@@ -233,7 +233,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void interfaceControlNeedsNoIpCommand() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
 
         assertFalse(tun.device().isUp());
@@ -256,7 +256,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void errorsSayWhatIsWrong() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         IllegalArgumentException tooLong = assertThrows(IllegalArgumentException.class,
                 () -> new TunAddress("sixteen-chars-xx"));
         assertTrue(tooLong.getMessage().contains("at most 15"), tooLong.getMessage());
@@ -280,7 +280,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void optionsAreValidatedWhenSetAndReadBack() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         long filesBefore = openTunFiles();
         TunChannel tun = ns.call(() -> transport().channelClass().getConstructor().newInstance());
         transport().channelOptions().forEach((option, value) -> setOption(tun, option, value));
@@ -311,7 +311,7 @@ public abstract class TunChannelContractTest {
      */
     @Test
     void closingAgainFreesNothingTwice() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         long filesBefore = openTunFiles();
         TunChannel unregistered = ns.call(() -> transport().channelClass().getConstructor().newInstance());
         unregistered.unsafe().closeForcibly();
@@ -328,7 +328,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void bindTimeOptionsCannotChangeOnceBound() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
         assertThrows(IllegalStateException.class, () -> tun.config().setVnetHdr(true));
         assertThrows(IllegalStateException.class, () -> tun.config().setMultiQueue(true));
@@ -340,7 +340,7 @@ public abstract class TunChannelContractTest {
     @ParameterizedTest(name = "IPv{0}")
     @ValueSource(ints = {4, 6})
     void readsWhatTheKernelRoutesToTheDevice(int family) throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         PacketCollector packets = new PacketCollector(ip -> isUdpTo(ip, 5001));
         TunChannel tun = bind(ns, "ntt0", packets, options());
         configure(tun);
@@ -363,7 +363,7 @@ public abstract class TunChannelContractTest {
     @ParameterizedTest(name = "IPv{0}")
     @ValueSource(ints = {4, 6})
     void writesReachTheKernel(int family) throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
         configure(tun);
         DatagramSocket socket = udpSocket(ns, local(family), 5002);
@@ -379,7 +379,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void compositeHeapAndPacketMessagesAreWrittenWhole() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false),
                 options(TunChannelOption.IFF_VNET_HDR, true, TunChannelOption.TUN_OFFLOADS, 0));
         configure(tun);
@@ -431,7 +431,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void badWritesFailOnlyTheirOwnPromise() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false),
                 options(TunChannelOption.IFF_VNET_HDR, true));
         configure(tun);
@@ -482,7 +482,7 @@ public abstract class TunChannelContractTest {
      */
     @Test
     void sendBufferOptionIsAppliedAndABurstArrivesWholeAndInOrder() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options(ChannelOption.SO_SNDBUF, 4096));
         configure(tun);
         assertEquals(4096, tun.config().getSendBufferSize());
@@ -509,7 +509,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void offloadHeaderOnAChannelWithoutVnetHdrIsRefusedButDataValidIsDropped() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
         configure(tun);
         DatagramSocket socket = udpSocket(ns, LOCAL4, 5002);
@@ -527,7 +527,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void writesToADeviceThatIsDownFailWithAHint() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
         ChannelFuture f = tun.writeAndFlush(TestPackets.udp(alloc, REMOTE4, 4000, LOCAL4, 5002, pattern(10, 1)))
                 .await();
@@ -538,7 +538,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void autoReadOffReadsOneBatchPerReadCall() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         PacketCollector all = new PacketCollector(ip -> true);
         TunChannel tun = bind(ns, "ntt0", all, options(ChannelOption.AUTO_READ, false,
                 ChannelOption.RECVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator().maxMessagesPerRead(1)));
@@ -597,7 +597,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void packetTruncatedByAnMtuRaisedBehindTheChannelIsReportedNotPassedOn() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         PacketCollector packets = new PacketCollector(ip -> isUdpTo(ip, 5006));
         TunChannel tun = bind(ns, "ntt0", packets, options());
         configure(tun);
@@ -626,7 +626,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void offloadNegotiationReportsWhatTheKernelGranted() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false),
                 options(TunChannelOption.IFF_VNET_HDR, true));
         int expected = io.github.nettytun.channel.tun.Tun.isUsoSupported()
@@ -677,8 +677,8 @@ public abstract class TunChannelContractTest {
 
     /** Two namespaces joined by two offload-mode devices whose channels are bridged, and a TCP connection across. */
     private static final class Wire {
-        TestNetns a;
-        TestNetns b;
+        TemporaryNetns a;
+        TemporaryNetns b;
         TunChannel tunA;
         TunChannel tunB;
         Socket client;
@@ -713,7 +713,7 @@ public abstract class TunChannelContractTest {
     @ParameterizedTest(name = "IPv{0}")
     @ValueSource(ints = {4, 6})
     void handBuiltUdpSuperPacketIsSegmentedByTheKernel(int family) throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false),
                 options(TunChannelOption.IFF_VNET_HDR, true));
         TestRequirements.require((tun.config().getAcceptedOffloads() & TunOffloads.USO) == TunOffloads.USO,
@@ -740,7 +740,7 @@ public abstract class TunChannelContractTest {
     void multiQueueSpreadsFlowsOverItsChannels() throws Exception {
         TestRequirements.require(io.github.nettytun.channel.tun.Tun.isMultiQueueSupported(),
                 "the TUN driver has no IFF_MULTI_QUEUE");
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         Map<Integer, AtomicInteger> perQueue = new ConcurrentHashMap<>();
         AtomicInteger total = new AtomicInteger();
         Map<ChannelOption<?>, Object> mq = options(TunChannelOption.IFF_MULTI_QUEUE, true);
@@ -782,7 +782,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void closeRemovesTheDeviceAndReleasesTheFile() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         long filesBefore = openTunFiles();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options(TunChannelOption.IFF_VNET_HDR,
                 true));
@@ -850,7 +850,7 @@ public abstract class TunChannelContractTest {
     /** Shutting the event loop group down with the channel still open closes it and releases everything. */
     @Test
     void shuttingDownTheEventLoopClosesTheChannel() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         long filesBefore = openTunFiles();
         PacketCollector packets = new PacketCollector(ip -> true);
         TunChannel tun = bind(ns, "ntt0", packets, options(TunChannelOption.IFF_VNET_HDR, true));
@@ -872,7 +872,7 @@ public abstract class TunChannelContractTest {
 
     @Test
     void deviceDeletedUnderneathClosesTheChannel() throws Exception {
-        TestNetns ns = netns();
+        TemporaryNetns ns = netns();
         PacketCollector packets = new PacketCollector(ip -> false);
         TunChannel tun = bind(ns, "ntt0", packets, options());
         configure(tun);

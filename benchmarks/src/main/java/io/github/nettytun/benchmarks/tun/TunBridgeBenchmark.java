@@ -13,7 +13,7 @@ import io.github.nettytun.channel.tun.TunOffloads;
 import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
 import io.github.nettytun.channel.tun.uring.IoUringTunChannel;
 import io.github.nettytun.channel.tun.uring.IoUringTunChannelOption;
-import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TemporaryNetns;
 import io.github.nettytun.testing.TunBridge;
 import io.github.nettytun.handler.codec.offload.TunGroCoalescer;
 import io.github.nettytun.handler.codec.offload.TunGsoSegmenter;
@@ -184,8 +184,8 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         private final String transport;
         private final String mode;
         private final EventLoopGroup group;
-        private final TestNetns a;
-        private final TestNetns b;
+        private final TemporaryNetns a;
+        private final TemporaryNetns b;
         private final TunBridge fromA = new TunBridge();
         private final TunBridge fromB = new TunBridge();
         private TunChannel tunA;
@@ -197,11 +197,11 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             this.transport = transport;
             this.mode = mode;
             this.group = new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory(transport));
-            TestNetns nsA = null;
-            TestNetns nsB = null;
+            TemporaryNetns nsA = null;
+            TemporaryNetns nsB = null;
             try {
-                nsA = TestNetns.create();
-                nsB = TestNetns.create();
+                nsA = TemporaryNetns.create();
+                nsB = TemporaryNetns.create();
                 this.a = nsA;
                 this.b = nsB;
                 tunA = bind(a, "benchA", fromA);
@@ -219,7 +219,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
             }
         }
 
-        private TunChannel bind(TestNetns ns, String name, TunBridge bridge) throws Exception {
+        private TunChannel bind(TemporaryNetns ns, String name, TunBridge bridge) throws Exception {
             boolean offload = !"plain".equals(mode);
             ChannelHandler handler = bridge;
             if ("gro-gso".equals(mode)) {
@@ -319,20 +319,16 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         private static final InetAddress ADDRESS_A = address("10.202.0.1");
         private static final InetAddress ADDRESS_B = address("10.202.0.2");
 
-        private final TestNetns a;
-        private final TestNetns b;
+        private final TemporaryNetns a;
+        private final TemporaryNetns b;
 
         VethSetup() throws Exception {
-            TestNetns nsA = null;
-            TestNetns nsB = null;
+            TemporaryNetns nsA = null;
+            TemporaryNetns nsB = null;
             try {
-                nsA = TestNetns.create();
-                nsB = TestNetns.create();
-                nsA.ip("link", "add", "vethA", "type", "veth", "peer", "name", "vethB", "netns", nsB.name());
-                nsA.ip("addr", "add", ADDRESS_A.getHostAddress() + "/24", "dev", "vethA");
-                nsB.ip("addr", "add", ADDRESS_B.getHostAddress() + "/24", "dev", "vethB");
-                nsA.ip("link", "set", "vethA", "up");
-                nsB.ip("link", "set", "vethB", "up");
+                nsA = TemporaryNetns.create();
+                nsB = TemporaryNetns.create();
+                nsA.veth("vethA", ADDRESS_A, nsB, "vethB", ADDRESS_B, 24);
                 Process server = nsB.spawn("iperf3", "-s", "--forceflush", "-B", ADDRESS_B.getHostAddress());
                 waitForServer(nsB, server);
             } catch (Exception | Error e) {
@@ -427,7 +423,7 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         }
     }
 
-    static void waitForServer(TestNetns ns, Process server) throws Exception {
+    static void waitForServer(TemporaryNetns ns, Process server) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (!ns.log(server).contains("Server listening")) {
             if (!server.isAlive() || System.nanoTime() > deadline) {
@@ -437,8 +433,8 @@ public final class TunBridgeBenchmark implements Callable<Integer> {
         }
     }
 
-    static void closeQuietly(TestNetns... namespaces) {
-        for (TestNetns ns : namespaces) {
+    static void closeQuietly(TemporaryNetns... namespaces) {
+        for (TemporaryNetns ns : namespaces) {
             if (ns != null) {
                 try {
                     ns.close();

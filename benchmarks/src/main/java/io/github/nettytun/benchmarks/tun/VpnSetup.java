@@ -6,7 +6,7 @@
 package io.github.nettytun.benchmarks.tun;
 
 import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
-import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TemporaryNetns;
 import io.github.nettytun.testing.WireGuardGo;
 
 import java.io.IOException;
@@ -101,8 +101,8 @@ final class VpnSetup implements AutoCloseable {
 
     final VpnCase c;
     private final Shared shared;
-    private final TestNetns a;
-    private final TestNetns b;
+    private final TemporaryNetns a;
+    private final TemporaryNetns b;
     /** The VPN's processes, whose CPU time is counted. */
     private final List<Process> vpn = new ArrayList<>();
     private final List<Path> files = new ArrayList<>();
@@ -110,11 +110,11 @@ final class VpnSetup implements AutoCloseable {
     VpnSetup(VpnCase c, Shared shared) throws Exception {
         this.c = c;
         this.shared = shared;
-        TestNetns nsA = null;
-        TestNetns nsB = null;
+        TemporaryNetns nsA = null;
+        TemporaryNetns nsB = null;
         try {
-            nsA = TestNetns.create();
-            nsB = TestNetns.create();
+            nsA = TemporaryNetns.create();
+            nsB = TemporaryNetns.create();
         } catch (IOException | RuntimeException e) {
             TunBridgeBenchmark.closeQuietly(nsA, nsB);
             throw e;
@@ -122,11 +122,7 @@ final class VpnSetup implements AutoCloseable {
         a = nsA;
         b = nsB;
         try {
-            a.ip("link", "add", "vba", "type", "veth", "peer", "name", "vbb", "netns", b.name());
-            a.ip("addr", "add", UNDER_A.getHostAddress() + "/24", "dev", "vba");
-            b.ip("addr", "add", UNDER_B.getHostAddress() + "/24", "dev", "vbb");
-            a.ip("link", "set", "vba", "up");
-            b.ip("link", "set", "vbb", "up");
+            a.veth("vba", UNDER_A, b, "vbb", UNDER_B, 24);
             start();
             Process server = b.spawn("iperf3", "-s", "--forceflush", "-B", target().getHostAddress());
             TunBridgeBenchmark.waitForServer(b, server);
@@ -153,12 +149,12 @@ final class VpnSetup implements AutoCloseable {
         }
         byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
         byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
-        List<TestNetns> oursIn = new ArrayList<>();
+        List<TemporaryNetns> oursIn = new ArrayList<>();
         List<Process> ours = new ArrayList<>();
         // Both sides start at once (a JVM takes a second or two); then wait for each.
         for (int side = 0; side < 2; side++) {
             boolean isA = side == 0;
-            TestNetns ns = isA ? a : b;
+            TemporaryNetns ns = isA ? a : b;
             VpnCase.Kind kind = isA ? c.a : c.b;
             byte[] key = isA ? keyA : keyB;
             byte[] peerKey = isA ? keyB : keyA;
@@ -178,7 +174,7 @@ final class VpnSetup implements AutoCloseable {
         }
     }
 
-    private Process startOurs(TestNetns ns, byte[] key, int port, byte[] peerKey, InetAddress inner,
+    private Process startOurs(TemporaryNetns ns, byte[] key, int port, byte[] peerKey, InetAddress inner,
                               InetAddress peerInner, String peerEndpoint) throws IOException {
         Path config = shared.dir.resolve("wgb-" + ns.name() + ".conf");
         files.add(config);
@@ -202,7 +198,7 @@ final class VpnSetup implements AutoCloseable {
         return p;
     }
 
-    private void startWireGuardGo(TestNetns ns, String side, byte[] key, int port, byte[] peerKey,
+    private void startWireGuardGo(TemporaryNetns ns, String side, byte[] key, int port, byte[] peerKey,
                                   InetAddress inner, InetAddress peerInner, String peerEndpoint) throws Exception {
         // The UAPI socket directory is shared by all namespaces: the name must be unique on the machine.
         String ifName = "wgg" + ProcessHandle.current().pid() % 100000 + side;
@@ -246,7 +242,7 @@ final class VpnSetup implements AutoCloseable {
         return cmd.toArray(new String[0]);
     }
 
-    private static void awaitLog(TestNetns ns, Process p, String line) throws Exception {
+    private static void awaitLog(TemporaryNetns ns, Process p, String line) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!ns.log(p).contains(line)) {
             if (!p.isAlive() || System.nanoTime() > deadline) {
@@ -365,7 +361,7 @@ final class VpnSetup implements AutoCloseable {
     String logs() {
         StringBuilder sb = new StringBuilder();
         for (Process p : vpn) {
-            for (TestNetns ns : new TestNetns[] {a, b}) {
+            for (TemporaryNetns ns : new TemporaryNetns[] {a, b}) {
                 try {
                     sb.append(ns.log(p));
                 } catch (IOException | IllegalArgumentException notThere) {

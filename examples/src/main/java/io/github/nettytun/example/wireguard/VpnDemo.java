@@ -5,17 +5,17 @@
  */
 package io.github.nettytun.example.wireguard;
 
-import io.github.nettytun.channel.tun.NetworkNamespace;
 import io.github.nettytun.channel.tun.Tun;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardPeer;
+import io.github.nettytun.testing.TemporaryNetns;
+import io.github.nettytun.testing.WireGuardGo;
 import io.netty.channel.epoll.Epoll;
 import io.netty.channel.uring.IoUring;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -24,7 +24,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -106,7 +105,7 @@ public final class VpnDemo implements Callable<Integer> {
             Runtime.getRuntime().addShutdownHook(hook);
             try {
                 out.printf("namespaces %s (server, %s) and %s (client, %s), joined by a veth pair%n",
-                        ns.a.name, UNDER_A.getHostAddress(), ns.b.name, UNDER_B.getHostAddress());
+                        ns.a.name(), UNDER_A.getHostAddress(), ns.b.name(), UNDER_B.getHostAddress());
                 for (String t : transports) {
                     if (t.equals("io_uring") && !IoUring.isAvailable()) {
                         out.println("io_uring: not available here (" + IoUring.unavailabilityCause() + "), skipped");
@@ -118,7 +117,7 @@ public final class VpnDemo implements Callable<Integer> {
                     }
                     runPair(ns, t);
                 }
-                if (stockPeer && onPath("wireguard-go") && onPath("wg")) {
+                if (stockPeer && WireGuardGo.installed()) {
                     runStockPeer(ns);
                 } else if (stockPeer) {
                     out.println("(wireguard-go and wg are not installed: skipping the stock-peer run)");
@@ -137,7 +136,7 @@ public final class VpnDemo implements Callable<Integer> {
 
     private void runPair(Namespaces ns, String transport) throws Exception {
         out.printf("%n== %s, offload on: our server in %s, our server as the client in %s%n", transport,
-                ns.a.name, ns.b.name);
+                ns.a.name(), ns.b.name());
         byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
         byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
         String ifA = interfaceName('a');
@@ -163,8 +162,8 @@ public final class VpnDemo implements Callable<Integer> {
             WireGuardServer serverB = new WireGuardServer(out);
             new CommandLine(serverA).parseArgs("--transport", transport, "--offload", "on", confA.toString());
             new CommandLine(serverB).parseArgs("--transport", transport, "--offload", "on", confB.toString());
-            try (WireGuardServer.Running a = live(ns.a.namespace.call(serverA::start));
-                 WireGuardServer.Running b = live(ns.b.namespace.call(serverB::start))) {
+            try (WireGuardServer.Running a = live(ns.a.call(serverA::start));
+                 WireGuardServer.Running b = live(ns.b.call(serverB::start))) {
                 WireGuardPeer clientAtServer = a.tunnel().device().peers().iterator().next();
                 measure(ns, transport + " <-> " + transport, clientAtServer);
             } finally {
@@ -177,13 +176,12 @@ public final class VpnDemo implements Callable<Integer> {
 
     private void runStockPeer(Namespaces ns) throws Exception {
         out.printf("%n== our server (epoll, offload on) in %s, wireguard-go as the client in %s%n",
-                ns.a.name, ns.b.name);
+                ns.a.name(), ns.b.name());
         byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
         byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
         String ifA = interfaceName('a');
         String ifB = interfaceName('g');
         Path dir = Files.createTempDirectory("vpn-demo");
-        Process wgGo = null;
         try {
             Path confA = dir.resolve(ifA + ".conf");
             Files.writeString(confA, String.join("\n", "[Interface]", "PrivateKey = " + b64(keyA),
@@ -194,19 +192,8 @@ public final class VpnDemo implements Callable<Integer> {
             Files.writeString(keyFile, b64(keyB) + "\n");
             WireGuardServer serverA = new WireGuardServer(out);
             new CommandLine(serverA).parseArgs("--transport", "epoll", "--offload", "on", confA.toString());
-            try (WireGuardServer.Running a = live(ns.a.namespace.call(serverA::start))) {
-                wgGo = new ProcessBuilder("ip", "netns", "exec", ns.b.name, "env", "WG_PROCESS_FOREGROUND=1",
-                        "wireguard-go", ifB).redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
-                Process started = wgGo;
-                live.add(started::destroy);
-                Path socket = UapiServer.SOCKET_DIRECTORY.resolve(ifB + ".sock");
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-                while (!Files.exists(socket)) {
-                    if (!wgGo.isAlive() || System.nanoTime() > deadline) {
-                        throw new IOException("wireguard-go did not start");
-                    }
-                    Thread.sleep(20);
-                }
+            try (WireGuardServer.Running a = live(ns.a.call(serverA::start))) {
+                WireGuardGo.start(ns.b, ifB); // ended with the namespace
                 ns.b.exec("wg", "set", ifB, "private-key", keyFile.toString(), "peer",
                         b64(WireGuardCrypto.publicKey(keyA)), "allowed-ips", INNER_A.getHostAddress() + "/32",
                         "endpoint", UNDER_A.getHostAddress() + ":51820");
@@ -217,12 +204,6 @@ public final class VpnDemo implements Callable<Integer> {
             }
         } finally {
             live.clear();
-            if (wgGo != null) {
-                wgGo.destroy();
-                if (!wgGo.waitFor(10, TimeUnit.SECONDS)) {
-                    wgGo.destroyForcibly();
-                }
-            }
             deleteDirectory(dir);
         }
     }
@@ -230,7 +211,7 @@ public final class VpnDemo implements Callable<Integer> {
     /** Ping (the first one carries the handshake), then the load generator; adds a summary row. */
     private void measure(Namespaces ns, String label, WireGuardPeer clientAtServer) throws Exception {
         long t0 = System.nanoTime();
-        boolean first = ns.b.namespace.call(() -> INNER_A.isReachable(10_000));
+        boolean first = ns.b.call(() -> INNER_A.isReachable(10_000));
         double firstMs = (System.nanoTime() - t0) / 1e6;
         if (!first) {
             throw new IOException("no ping reply through the tunnel (" + label + ")");
@@ -241,7 +222,7 @@ public final class VpnDemo implements Callable<Integer> {
         double[] rtts = new double[10];
         for (int i = 0; i < rtts.length; i++) {
             long s = System.nanoTime();
-            if (!ns.b.namespace.call(() -> INNER_A.isReachable(2000))) {
+            if (!ns.b.call(() -> INNER_A.isReachable(2000))) {
                 throw new IOException("ping " + (i + 2) + " got no reply (" + label + ")");
             }
             rtts[i] = (System.nanoTime() - s) / 1e6;
@@ -258,7 +239,7 @@ public final class VpnDemo implements Callable<Integer> {
     /** The built-in load generator: one TCP stream from the client to the server for {@link #seconds}. */
     private double throughput(Namespaces ns, String label) throws Exception {
         AtomicLong received = new AtomicLong();
-        try (ServerSocket server = ns.a.namespace.call(() -> new ServerSocket(0, 1, INNER_A))) {
+        try (ServerSocket server = ns.a.call(() -> new ServerSocket(0, 1, INNER_A))) {
             server.setSoTimeout(10_000);
             // Its own thread: on the common pool (runAsync without an executor) JDK 21+ can queue it behind
             // other blocking work on a 2-CPU machine, and the stream stalls.
@@ -275,7 +256,7 @@ public final class VpnDemo implements Callable<Integer> {
             sinkThread.setDaemon(true);
             sinkThread.start();
             long start;
-            try (Socket client = ns.b.namespace.call(() -> {
+            try (Socket client = ns.b.call(() -> {
                 Socket s = new Socket();
                 s.connect(new InetSocketAddress(INNER_A, server.getLocalPort()), 10_000);
                 return s;
@@ -339,15 +320,6 @@ public final class VpnDemo implements Callable<Integer> {
         return Base64.getEncoder().encodeToString(key);
     }
 
-    private static boolean onPath(String command) {
-        for (String d : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {
-            if (Files.isExecutable(Path.of(d, command))) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private static InetAddress literal(String s) {
         try {
             return InetAddress.getByName(s);
@@ -356,99 +328,39 @@ public final class VpnDemo implements Callable<Integer> {
         }
     }
 
-    /** One namespace of the demo, made with iproute2 and removed on close. */
-    private static final class Ns implements AutoCloseable {
-        final String name;
-        final NetworkNamespace namespace;
-
-        Ns(String name) throws IOException {
-            this.name = name;
-            run("ip", "netns", "add", name);
-            NetworkNamespace ns;
-            try {
-                ns = NetworkNamespace.named(name);
-                run("ip", "-n", name, "link", "set", "lo", "up");
-            } catch (IOException | RuntimeException e) {
-                run("ip", "netns", "del", name);
-                throw e;
-            }
-            this.namespace = ns;
-        }
-
-        String ip(String... args) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of("ip", "-n", name));
-            cmd.addAll(Arrays.asList(args));
-            return run(cmd.toArray(new String[0]));
-        }
-
-        String exec(String... args) throws IOException {
-            List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", name));
-            cmd.addAll(Arrays.asList(args));
-            return run(cmd.toArray(new String[0]));
-        }
-
-        @Override
-        public void close() {
-            namespace.close();
-            try {
-                run("ip", "netns", "del", name);
-            } catch (IOException e) {
-                System.err.println("could not remove namespace " + name + ": " + e.getMessage());
-            }
-        }
-    }
-
     /** The two namespaces and the veth pair between them (it goes with the namespaces). */
     private static final class Namespaces implements AutoCloseable {
-        final Ns a;
-        final Ns b;
-        private boolean closed;
+        final TemporaryNetns a;
+        final TemporaryNetns b;
 
         Namespaces(String prefix) throws IOException {
-            a = new Ns(prefix + "-a");
-            Ns nsB = null;
+            a = TemporaryNetns.create(prefix + "-a");
+            TemporaryNetns nsB = null;
             try {
-                nsB = new Ns(prefix + "-b");
-                a.ip("link", "add", "vpnveth0", "type", "veth", "peer", "name", "vpnveth1", "netns", nsB.name);
-                a.ip("addr", "add", UNDER_A.getHostAddress() + "/24", "dev", "vpnveth0");
-                nsB.ip("addr", "add", UNDER_B.getHostAddress() + "/24", "dev", "vpnveth1");
-                a.ip("link", "set", "vpnveth0", "up");
-                nsB.ip("link", "set", "vpnveth1", "up");
+                nsB = TemporaryNetns.create(prefix + "-b");
+                a.veth("vpnveth0", UNDER_A, nsB, "vpnveth1", UNDER_B, 24);
             } catch (IOException | RuntimeException e) {
-                if (nsB != null) {
-                    nsB.close();
-                }
-                a.close();
+                closeQuietly(nsB);
+                closeQuietly(a);
                 throw e;
             }
             b = nsB;
         }
 
-        @Override
-        public synchronized void close() {
-            if (!closed) {
-                closed = true;
-                b.close();
-                a.close();
+        private static void closeQuietly(TemporaryNetns ns) {
+            if (ns != null) {
+                try {
+                    ns.close();
+                } catch (IOException e) {
+                    System.err.println("could not remove namespace " + ns.name() + ": " + e.getMessage());
+                }
             }
         }
-    }
 
-    static String run(String... cmd) throws IOException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        try {
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new IOException(String.join(" ", cmd) + ": timed out");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
+        @Override
+        public void close() {
+            closeQuietly(b);
+            closeQuietly(a);
         }
-        if (p.exitValue() != 0) {
-            throw new IOException(String.join(" ", cmd) + " exited with " + p.exitValue() + ": " + output.trim());
-        }
-        return output;
     }
 }

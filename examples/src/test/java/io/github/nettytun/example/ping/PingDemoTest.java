@@ -10,7 +10,7 @@ import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.TunPacket;
 import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
 import io.github.nettytun.testing.Privileged;
-import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TemporaryNetns;
 import io.github.nettytun.testing.TestRequirements;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.ChannelHandlerContext;
@@ -49,7 +49,7 @@ class PingDemoTest {
         }
         ByteArrayOutputStream output = new ByteArrayOutputStream();
         int exit;
-        try (TestNetns ns = TestNetns.create();
+        try (TemporaryNetns ns = TemporaryNetns.create();
              PrintStream out = new PrintStream(output, true, StandardCharsets.UTF_8)) {
             exit = ns.call(() -> new CommandLine(new PingDemo(out)).execute(offload
                     ? new String[] {"--count", "3", "--transport", transport, "--offload"}
@@ -69,7 +69,7 @@ class PingDemoTest {
     void withoutTheResponderNothingAnswers() throws Exception {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         AtomicInteger seen = new AtomicInteger();
-        try (TestNetns ns = TestNetns.create()) {
+        try (TemporaryNetns ns = TemporaryNetns.create()) {
             TunChannel tun = ns.call(() -> (TunChannel) new Bootstrap().group(group).channel(EpollTunChannel.class)
                     .handler(new ChannelInboundHandlerAdapter() {
                         @Override

@@ -7,7 +7,7 @@ package io.github.nettytun.example.ping;
 
 import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.testing.Privileged;
-import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TemporaryNetns;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.EpollIoHandler;
@@ -27,7 +27,7 @@ class TinyPingResponderTest {
     @Test
     void answersPing() throws Exception {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        try (TestNetns ns = TestNetns.create()) {
+        try (TemporaryNetns ns = TemporaryNetns.create()) {
             TunChannel tun = ns.call(() -> TinyPingResponder.start(group));
             try {
                 assertTrue(ns.call(() -> InetAddress.getByName("10.97.0.2").isReachable(5000)));

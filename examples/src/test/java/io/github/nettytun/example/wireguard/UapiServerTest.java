@@ -14,7 +14,7 @@ import io.github.nettytun.handler.vpn.wireguard.WireGuardTunnel;
 import io.github.nettytun.testing.AllowLog;
 import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.Privileged;
-import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TemporaryNetns;
 import io.github.nettytun.testing.TestRequirements;
 import io.github.nettytun.testing.WireGuardGo;
 import io.netty.channel.EventLoopGroup;
@@ -56,7 +56,7 @@ class UapiServerTest {
     private static final AtomicInteger COUNTER = new AtomicInteger();
 
     private final Closer resources = new Closer();
-    private TestNetns ns;
+    private TemporaryNetns ns;
     private EventLoopGroup group;
     private WireGuardDevice device;
     private WireGuardTunnel tunnel;
@@ -70,7 +70,7 @@ class UapiServerTest {
     void start() throws Exception {
         TestRequirements.require(WireGuardGo.onPath("wg"),
                 "wg (Debian's wireguard-tools) is not installed");
-        ns = resources.add(TestNetns.create());
+        ns = resources.add(TemporaryNetns.create());
         group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
         resources.add(() -> group.shutdownGracefully(0, 5, TimeUnit.SECONDS).sync());
         device = new WireGuardDevice(WireGuardCrypto.generatePrivateKey(new SecureRandom()));

@@ -46,7 +46,9 @@ class VpnDemoTest {
         }
         assertTrue(text.contains("handshake 1 with"), text);
 
-        String namespaces = VpnDemo.run("ip", "netns", "list");
+        Process list = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
+        String namespaces = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        list.waitFor(); // reaped before the child processes are counted below
         assertFalse(namespaces.contains(prefix), "namespaces removed: " + namespaces);
         try (Stream<Path> sockets = Files.list(UapiServer.SOCKET_DIRECTORY)) {
             String pid = "wgd" + ProcessHandle.current().pid() % 10000 + "r";

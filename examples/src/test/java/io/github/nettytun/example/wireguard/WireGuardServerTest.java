@@ -9,7 +9,7 @@ import io.github.nettytun.example.Main;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
 import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.Privileged;
-import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TemporaryNetns;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -19,6 +19,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,13 +65,9 @@ class WireGuardServerTest {
 
     @Test
     void twoServersFromTheirConfigFilesTalk() throws Exception {
-        TestNetns a = resources.add(TestNetns.create());
-        TestNetns b = resources.add(TestNetns.create());
-        a.ip("link", "add", "vsa", "type", "veth", "peer", "name", "vsb", "netns", b.name());
-        a.ip("addr", "add", "10.210.0.1/24", "dev", "vsa");
-        b.ip("addr", "add", "10.210.0.2/24", "dev", "vsb");
-        a.ip("link", "set", "vsa", "up");
-        b.ip("link", "set", "vsb", "up");
+        TemporaryNetns a = resources.add(TemporaryNetns.create());
+        TemporaryNetns b = resources.add(TemporaryNetns.create());
+        a.veth("vsa", InetAddress.getByName("10.210.0.1"), b, "vsb", InetAddress.getByName("10.210.0.2"), 24);
         byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
         byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
         String ifA = "wsa" + ProcessHandle.current().pid() % 100000;
@@ -141,7 +138,7 @@ class WireGuardServerTest {
     /** The command line in a process of its own: up from the file, then down again on SIGTERM. */
     @Test
     void theCommandStopsCleanlyOnSigterm() throws Exception {
-        TestNetns ns = resources.add(TestNetns.create());
+        TemporaryNetns ns = resources.add(TemporaryNetns.create());
         String ifName = "wst" + ProcessHandle.current().pid() % 100000;
         Path conf = config(ifName + ".conf", String.join("\n", "[Interface]",
                 "PrivateKey = " + b64(WireGuardCrypto.generatePrivateKey(new SecureRandom())),

@@ -10,7 +10,7 @@ import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
 import io.github.nettytun.testing.PacketCollector;
 import io.github.nettytun.testing.Privileged;
-import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TemporaryNetns;
 import io.github.nettytun.testing.TestPackets;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.PooledByteBufAllocator;
@@ -52,7 +52,7 @@ class UdpGsoThroughTunTest {
         InetAddress local = InetAddress.getByName("10.83.0.1");
         InetAddress peer = InetAddress.getByName("10.83.0.2");
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-        try (TestNetns ns = TestNetns.create()) {
+        try (TemporaryNetns ns = TemporaryNetns.create()) {
             PacketCollector collector = new PacketCollector(ip -> TestPackets.isUdpTo(ip, 5555));
             TunChannel tun = ns.call(() -> (TunChannel) new Bootstrap().group(group).channel(EpollTunChannel.class)
                     .handler(collector).bind(new TunAddress("gsofb0")).sync().channel());

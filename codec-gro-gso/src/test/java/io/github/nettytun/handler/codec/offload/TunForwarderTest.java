@@ -12,7 +12,7 @@ import io.github.nettytun.channel.tun.epoll.EpollTunTransport;
 import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TcpTransfer;
-import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TemporaryNetns;
 import io.github.nettytun.testing.TunBridge;
 import io.github.nettytun.testing.TunTransport;
 import io.netty.bootstrap.Bootstrap;
@@ -68,14 +68,14 @@ class TunForwarderTest {
 
     /** One side: a device in its own namespace and the handlers of its pipeline. */
     private final class Side {
-        final TestNetns ns;
+        final TemporaryNetns ns;
         final TunGsoSegmenter segmenter = new TunGsoSegmenter();
         final TunGroCoalescer coalescer = new TunGroCoalescer();
         final TunBridge bridge = new TunBridge();
         final TunChannel channel;
 
         Side(String ifName, boolean offload) throws Exception {
-            ns = TestNetns.create();
+            ns = TemporaryNetns.create();
             resources.add(ns);
             Bootstrap b = new Bootstrap().group(group).channel(transport.channelClass())
                     .option(TunChannelOption.IFF_VNET_HDR, offload)

@@ -9,7 +9,7 @@ import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
 import io.github.nettytun.channel.tun.uring.IoUringTunChannel;
 import io.github.nettytun.testing.Closer;
-import io.github.nettytun.testing.TestNetns;
+import io.github.nettytun.testing.TemporaryNetns;
 import io.github.nettytun.testing.TestRequirements;
 import io.github.nettytun.testing.WireGuardGo;
 import io.netty.channel.EventLoopGroup;
@@ -82,21 +82,17 @@ final class WireGuardTestbed implements AutoCloseable {
     }
 
     final Closer resources = new Closer();
-    final TestNetns a;
-    final TestNetns b;
+    final TemporaryNetns a;
+    final TemporaryNetns b;
     private final List<Path> files = new ArrayList<>();
 
     WireGuardTestbed() throws Exception {
         try {
-            a = resources.add(TestNetns.create());
-            b = resources.add(TestNetns.create());
+            a = resources.add(TemporaryNetns.create());
+            b = resources.add(TemporaryNetns.create());
             String va = "vwa" + COUNTER.incrementAndGet();
             String vb = "vwb" + COUNTER.get();
-            a.ip("link", "add", va, "type", "veth", "peer", "name", vb, "netns", b.name());
-            a.ip("addr", "add", UNDERLAY_A.getHostAddress() + "/24", "dev", va);
-            b.ip("addr", "add", UNDERLAY_B.getHostAddress() + "/24", "dev", vb);
-            a.ip("link", "set", va, "up");
-            b.ip("link", "set", vb, "up");
+            a.veth(va, UNDERLAY_A, b, vb, UNDERLAY_B, 24);
         } catch (Exception e) {
             resources.close();
             throw e;
@@ -112,7 +108,7 @@ final class WireGuardTestbed implements AutoCloseable {
     }
 
     /** Starts our interface in {@code ns} with the inner addresses of that side. */
-    WireGuardTunnel startOurs(TestNetns ns, Transport transport, boolean offload, WireGuardDevice device,
+    WireGuardTunnel startOurs(TemporaryNetns ns, Transport transport, boolean offload, WireGuardDevice device,
                               int port) throws Exception {
         transport.requireAvailable();
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, transport.ioHandlerFactory());
@@ -136,7 +132,7 @@ final class WireGuardTestbed implements AutoCloseable {
      * Starts Debian's wireguard-go in {@code ns} as the other side's interface, with one peer. Skips (or fails in
      * CI) when wireguard-go or wg is not installed.
      */
-    String startWireGuardGo(TestNetns ns, byte[] privateKey, int port, byte[] peerPublicKey, byte[] presharedKey,
+    String startWireGuardGo(TemporaryNetns ns, byte[] privateKey, int port, byte[] peerPublicKey, byte[] presharedKey,
                             InetSocketAddress peerEndpoint, String allowedIps) throws Exception {
         TestRequirements.require(WireGuardGo.installed(),
                 "wireguard-go and wg (Debian's wireguard-go and wireguard-tools) are not installed");
@@ -166,7 +162,7 @@ final class WireGuardTestbed implements AutoCloseable {
      * What {@code wg show IF dump} says of wireguard-go's one peer in {@code ns}: latest handshake (seconds since
      * the epoch, 0 for none), bytes received, bytes sent.
      */
-    static long[] wireGuardGoPeer(TestNetns ns, String ifName) throws IOException {
+    static long[] wireGuardGoPeer(TemporaryNetns ns, String ifName) throws IOException {
         String[] lines = ns.exec("wg", "show", ifName, "dump").split("\n");
         // interface line, then: public-key preshared-key endpoint allowed-ips latest-handshake rx tx keepalive
         String[] peer = lines[1].split("\t");
@@ -181,7 +177,7 @@ final class WireGuardTestbed implements AutoCloseable {
     }
 
     /** Pings {@code target} from {@code ns} until one reply arrives (at most {@code count} tries, 1 s each). */
-    static String ping(TestNetns ns, InetAddress target, int count) throws IOException {
+    static String ping(TemporaryNetns ns, InetAddress target, int count) throws IOException {
         return ns.exec("ping", "-c", "1", "-w", Integer.toString(count), "-W", "1", target.getHostAddress());
     }
 
