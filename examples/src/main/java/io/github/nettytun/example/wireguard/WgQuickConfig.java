@@ -6,6 +6,7 @@
 package io.github.nettytun.example.wireguard;
 
 import io.github.nettytun.handler.vpn.wireguard.PeerConfig;
+import io.netty.util.NetUtil;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -63,60 +64,25 @@ public final class WgQuickConfig {
         }
     }
 
-    /** One {@code [Peer]} section; the endpoint is resolved when {@link #toPeerConfig()} is called. */
-    public static final class Peer {
-        private final int line;
-        private byte[] publicKey;
-        private byte[] presharedKey;
-        private final List<PeerConfig.Prefix> allowedIps = new ArrayList<>();
-        private String endpointHost;
-        private int endpointPort;
-        private int persistentKeepalive;
+    /** A {@code [Peer]} section while it is read: its keys may come in any order, the public key last. */
+    private static final class PeerSection {
+        final int line;
+        byte[] publicKey;
+        byte[] presharedKey;
+        final List<PeerConfig.Prefix> allowedIps = new ArrayList<>();
+        InetSocketAddress endpoint;
+        int persistentKeepalive;
 
-        Peer(int line) {
+        PeerSection(int line) {
             this.line = line;
         }
 
-        /** The peer's public key. */
-        public byte[] publicKey() {
-            return publicKey.clone();
-        }
-
-        /** The allowed prefixes. */
-        public List<PeerConfig.Prefix> allowedIps() {
-            return Collections.unmodifiableList(allowedIps);
-        }
-
-        /** The endpoint as written ({@code host:port}), or {@code null}. */
-        public String endpoint() {
-            return endpointHost == null ? null
-                    : (endpointHost.indexOf(':') >= 0 ? '[' + endpointHost + ']' : endpointHost) + ':' + endpointPort;
-        }
-
-        /** The persistent keepalive interval in seconds (0 = off). */
-        public int persistentKeepalive() {
-            return persistentKeepalive;
-        }
-
-        /** Whether a preshared key is set. */
-        public boolean hasPresharedKey() {
-            return presharedKey != null;
-        }
-
-        /**
-         * The library's peer configuration; a host name in the endpoint is resolved now.
-         *
-         * @throws UnknownHostException when the endpoint's host does not resolve
-         */
-        public PeerConfig toPeerConfig() throws UnknownHostException {
-            PeerConfig config = new PeerConfig(publicKey).persistentKeepalive(persistentKeepalive);
+        PeerConfig toPeerConfig() {
+            PeerConfig config = new PeerConfig(publicKey).persistentKeepalive(persistentKeepalive).endpoint(endpoint);
             if (presharedKey != null) {
                 config.presharedKey(presharedKey);
             }
             allowedIps.forEach(config::allowedIp);
-            if (endpointHost != null) {
-                config.endpoint(new InetSocketAddress(InetAddress.getByName(endpointHost), endpointPort));
-            }
             return config;
         }
     }
@@ -128,7 +94,8 @@ public final class WgQuickConfig {
     private int listenPort;
     private Integer mtu;
     private final List<PeerConfig.Prefix> addresses = new ArrayList<>();
-    private final List<Peer> peers = new ArrayList<>();
+    private final List<PeerConfig> peers = new ArrayList<>();
+    private final List<Integer> peerLines = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
 
     private WgQuickConfig() {
@@ -144,7 +111,7 @@ public final class WgQuickConfig {
         WgQuickConfig config = new WgQuickConfig();
         String section = null;
         int interfaceLine = 0;
-        Peer peer = null;
+        PeerSection peer = null;
         Map<String, Integer> seen = new HashMap<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
@@ -174,7 +141,7 @@ public final class WgQuickConfig {
                     peer = null;
                 } else if (name.equals("peer")) {
                     config.finishPeer(peer);
-                    peer = new Peer(n);
+                    peer = new PeerSection(n);
                     section = name;
                 } else {
                     throw new ParseException(n, "unknown section [" + line.substring(1, line.length() - 1)
@@ -242,7 +209,7 @@ public final class WgQuickConfig {
         }
     }
 
-    private static void peerKey(Peer peer, int n, String key, String k, String value) throws ParseException {
+    private static void peerKey(PeerSection peer, int n, String key, String k, String value) throws ParseException {
         switch (k) {
             case "publickey":
                 peer.publicKey = key(n, key, value);
@@ -266,19 +233,20 @@ public final class WgQuickConfig {
         }
     }
 
-    private void finishPeer(Peer peer) throws ParseException {
+    private void finishPeer(PeerSection peer) throws ParseException {
         if (peer == null) {
             return;
         }
         if (peer.publicKey == null) {
             throw new ParseException(peer.line, "[Peer] has no PublicKey");
         }
-        for (Peer p : peers) {
-            if (java.util.Arrays.equals(p.publicKey, peer.publicKey)) {
-                throw new ParseException(peer.line, "the same PublicKey as the [Peer] on line " + p.line);
+        for (int i = 0; i < peers.size(); i++) {
+            if (java.util.Arrays.equals(peers.get(i).publicKey(), peer.publicKey)) {
+                throw new ParseException(peer.line, "the same PublicKey as the [Peer] on line " + peerLines.get(i));
             }
         }
-        peers.add(peer);
+        peers.add(peer.toPeerConfig());
+        peerLines.add(peer.line);
     }
 
     private static byte[] key(int n, String key, String value) throws ParseException {
@@ -321,7 +289,7 @@ public final class WgQuickConfig {
         }
     }
 
-    private static void endpoint(Peer peer, int n, String value) throws ParseException {
+    private static void endpoint(PeerSection peer, int n, String value) throws ParseException {
         String host;
         String port;
         if (value.startsWith("[")) {
@@ -339,8 +307,15 @@ public final class WgQuickConfig {
             host = value.substring(0, colon);
             port = value.substring(colon + 1);
         }
-        peer.endpointHost = host;
-        peer.endpointPort = number(n, "Endpoint port", port, 1, 65535);
+        int portNumber = number(n, "Endpoint port", port, 1, 65535);
+        // An IP literal is taken as it is; a host name waits, unresolved, for PeerConfig.resolveEndpoint().
+        byte[] literal = NetUtil.createByteArrayFromIpAddressString(host);
+        try {
+            peer.endpoint = literal != null ? new InetSocketAddress(InetAddress.getByAddress(literal), portNumber)
+                    : InetSocketAddress.createUnresolved(host, portNumber);
+        } catch (UnknownHostException e) {
+            throw new ParseException(n, "Endpoint: " + e.getMessage());
+        }
     }
 
     /** The interface's private key. */
@@ -363,8 +338,11 @@ public final class WgQuickConfig {
         return Collections.unmodifiableList(addresses);
     }
 
-    /** The peers, in file order. */
-    public List<Peer> peers() {
+    /**
+     * The peers, in file order; an endpoint given by host name is unresolved
+     * ({@link PeerConfig#resolveEndpoint()}).
+     */
+    public List<PeerConfig> peers() {
         return Collections.unmodifiableList(peers);
     }
 

@@ -117,9 +117,9 @@ public final class WireGuardServer implements Callable<Integer> {
         boolean useIoUring = chooseTransport();
         boolean useOffload = chooseOffload();
         // Resolve endpoints before anything is opened: a name that does not resolve stops the start here.
-        java.util.List<PeerConfig> peers = new java.util.ArrayList<>();
-        for (WgQuickConfig.Peer p : cfg.peers()) {
-            peers.add(p.toPeerConfig());
+        java.util.List<PeerConfig> peers = cfg.peers();
+        for (PeerConfig p : peers) {
+            p.resolveEndpoint();
         }
         int mtu = cfg.mtu() != null ? cfg.mtu() : 1420;
         WireGuardDevice device = new WireGuardDevice(cfg.privateKey(), new WireGuardOptions().mtu(mtu)
@@ -144,7 +144,7 @@ public final class WireGuardServer implements Callable<Integer> {
                 builder.address(a.address(), a.length());
             }
             running.tunnel = builder.start(device);
-            for (WgQuickConfig.Peer p : cfg.peers()) {
+            for (PeerConfig p : peers) {
                 for (PeerConfig.Prefix prefix : p.allowedIps()) {
                     if (prefix.length() == 0) {
                         out.println("warning: " + name + ": no route for " + prefix + " (a default route through "

@@ -5,10 +5,14 @@
  */
 package io.github.nettytun.example.wireguard;
 
+import io.github.nettytun.handler.vpn.wireguard.PeerConfig;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.util.Base64;
 import java.util.List;
 
@@ -49,10 +53,12 @@ class WgQuickConfigTest {
         assertEquals(0, c.listenPort());
         assertNull(c.mtu());
         assertEquals(1, c.peers().size());
-        WgQuickConfig.Peer p = c.peers().get(0);
+        PeerConfig p = c.peers().get(0);
         assertTrue(p.hasPresharedKey());
         assertEquals("0.0.0.0/0", p.allowedIps().get(0).toString());
-        assertEquals("demo.wireguard.com:51820", p.endpoint(), "host names are kept until start");
+        assertTrue(p.endpoint().isUnresolved(), "host names are kept until start");
+        assertEquals("demo.wireguard.com", p.endpoint().getHostString());
+        assertEquals(51820, p.endpoint().getPort());
         assertEquals(List.of("line 3: DNS is not supported by this server and is ignored"), c.warnings());
     }
 
@@ -84,15 +90,14 @@ class WgQuickConfigTest {
         assertEquals(1380, c.mtu());
         assertEquals("[10.9.0.1/24, fd09:0:0:0:0:0:0:1/64, 10.10.0.1/32]", c.addresses().toString());
         assertEquals(2, c.peers().size());
-        WgQuickConfig.Peer b = c.peers().get(0);
+        PeerConfig b = c.peers().get(0);
         assertEquals(3, b.allowedIps().size());
-        assertEquals("[fd00::7]:51821", b.endpoint());
-        assertEquals(25, b.persistentKeepalive());
+        assertEquals(new InetSocketAddress(InetAddress.getByName("fd00::7"), 51821), b.endpoint());
+        assertEquals(25, b.persistentKeepaliveSeconds());
         assertFalse(b.hasPresharedKey());
-        assertEquals("10.1.0.3:51822", c.peers().get(1).endpoint());
-        assertEquals(0, c.peers().get(1).persistentKeepalive());
+        assertEquals(new InetSocketAddress(InetAddress.getByName("10.1.0.3"), 51822), c.peers().get(1).endpoint());
+        assertEquals(0, c.peers().get(1).persistentKeepaliveSeconds());
         assertEquals(2, c.warnings().size(), c.warnings().toString());
-        assertEquals("/10.1.0.3:51822", c.peers().get(1).toPeerConfig().endpoint().toString());
     }
 
     @ParameterizedTest(name = "{0}")

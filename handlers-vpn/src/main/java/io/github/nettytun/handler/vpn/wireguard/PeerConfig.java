@@ -121,12 +121,24 @@ public final class PeerConfig {
         return presharedKey(decodeKey(base64, "preshared key"));
     }
 
-    /** Sets the endpoint (resolved). */
+    /**
+     * Sets the endpoint. It may be unresolved (a host name from a configuration file) until
+     * {@link #resolveEndpoint()}; a device takes only resolved ones.
+     */
     public PeerConfig endpoint(InetSocketAddress endpoint) {
-        if (endpoint != null && endpoint.isUnresolved()) {
-            throw new IllegalArgumentException("endpoint not resolved: " + endpoint);
-        }
         this.endpoint = endpoint;
+        return this;
+    }
+
+    /**
+     * Resolves an unresolved endpoint's host name (this may block on DNS: not on an event loop).
+     *
+     * @throws UnknownHostException naming the host when it does not resolve
+     */
+    public PeerConfig resolveEndpoint() throws UnknownHostException {
+        if (endpoint != null && endpoint.isUnresolved()) {
+            endpoint = new InetSocketAddress(InetAddress.getByName(endpoint.getHostString()), endpoint.getPort());
+        }
         return this;
     }
 
@@ -160,7 +172,17 @@ public final class PeerConfig {
         return presharedKey.clone();
     }
 
-    /** The endpoint, or {@code null}. */
+    /** Whether a preshared key is set. */
+    public boolean hasPresharedKey() {
+        for (byte b : presharedKey) {
+            if (b != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The endpoint (possibly unresolved, see {@link #resolveEndpoint()}), or {@code null}. */
     public InetSocketAddress endpoint() {
         return endpoint;
     }

@@ -149,11 +149,16 @@ public final class WireGuardDevice implements DropCounts {
      * Adds a peer. On a running device a peer with a persistent keepalive gets its first keepalive (and so a
      * handshake) at once, as wireguard-go does.
      *
-     * @throws IllegalArgumentException when the key is ours, already a peer, or of low order
+     * @throws IllegalArgumentException when the key is ours, already a peer, or of low order, or the endpoint is
+     *                                  not resolved
      */
     public WireGuardPeer addPeer(PeerConfig config) {
         checkThread();
         byte[] key = config.publicKey();
+        if (config.endpoint() != null && config.endpoint().isUnresolved()) {
+            throw new IllegalArgumentException("endpoint " + config.endpoint().getHostString() + " is not resolved: "
+                    + "call PeerConfig.resolveEndpoint() first (off the event loop, it may ask DNS)");
+        }
         if (Arrays.equals(key, staticPublic)) {
             throw new IllegalArgumentException("a peer cannot have this interface's own public key");
         }
