@@ -5,6 +5,7 @@
  */
 package io.github.nettytun.handler.vpn;
 
+import io.github.nettytun.handler.HandlerCounters;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -39,9 +40,10 @@ public class UdpGroSplitter extends ChannelInboundHandlerAdapter {
 
     private final Segmentation segmentation;
     private final int maxDatagramSize;
-    private volatile long split;
-    private volatile long datagrams;
-    private volatile long unsplit;
+    private static final int SPLIT = 0;
+    private static final int DATAGRAMS = 1;
+    private static final int UNSPLIT = 2;
+    private final HandlerCounters counters = new HandlerCounters("split", "datagrams", "unsplit");
 
     /**
      * @param segmentation    the protocol's rule for the segment size
@@ -67,16 +69,16 @@ public class UdpGroSplitter extends ChannelInboundHandlerAdapter {
         int size = segmentation.segmentSize(content, index, length);
         if (size <= 0 || size > maxDatagramSize || size >= length) {
             if (length > maxDatagramSize) {
-                unsplit++;
+                counters.increment(UNSPLIT);
             }
             ctx.fireChannelRead(msg);
             return;
         }
-        split++;
+        counters.increment(SPLIT);
         try {
             for (int offset = 0; offset < length; offset += size) {
                 int n = Math.min(size, length - offset);
-                datagrams++;
+                counters.increment(DATAGRAMS);
                 ctx.fireChannelRead(new DatagramPacket(content.retainedSlice(index + offset, n), packet.recipient(),
                         packet.sender()));
             }
@@ -87,21 +89,21 @@ public class UdpGroSplitter extends ChannelInboundHandlerAdapter {
 
     /** Coalesced receives split. */
     public long split() {
-        return split;
+        return counters.get(SPLIT);
     }
 
     /** Datagrams fired from split receives. */
     public long datagrams() {
-        return datagrams;
+        return counters.get(DATAGRAMS);
     }
 
     /** Receives longer than a datagram whose segment size could not be told, passed on unchanged. */
     public long unsplit() {
-        return unsplit;
+        return counters.get(UNSPLIT);
     }
 
     @Override
     public String toString() {
-        return "UdpGroSplitter(split=" + split + ", datagrams=" + datagrams + ", unsplit=" + unsplit + ')';
+        return "UdpGroSplitter(" + counters + ')';
     }
 }

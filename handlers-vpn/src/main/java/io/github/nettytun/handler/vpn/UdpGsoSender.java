@@ -5,13 +5,14 @@
  */
 package io.github.nettytun.handler.vpn;
 
+import io.github.nettytun.handler.BatchingOutboundHandler;
+import io.github.nettytun.handler.HandlerCounters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.channel.unix.Errors;
@@ -49,7 +50,7 @@ import java.util.Objects;
  * <p>Place it right after the datagram channel's head, behind any handler that writes datagrams. One instance per
  * channel; the counters may be read from any thread.
  */
-public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
+public class UdpGsoSender extends BatchingOutboundHandler {
 
     /** Most datagrams in one segmented send ({@code UDP_MAX_SEGMENTS} of {@code include/linux/udp.h}). */
     public static final int MAX_SEGMENTS = 64;
@@ -57,8 +58,6 @@ public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
     public static final int MAX_IPV4_PAYLOAD = 65507;
     /** Most payload bytes in one IPv6 UDP send: 65535 - 8 (UDP header); the IPv6 header does not count. */
     public static final int MAX_IPV6_PAYLOAD = 65527;
-    /** Packets held at most before the batch is written without waiting for the flush. */
-    public static final int DEFAULT_MAX_PENDING = 1024;
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(UdpGsoSender.class);
     /** {@code EIO} of {@code asm-generic/errno-base.h}. */
@@ -74,17 +73,18 @@ public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
         COPY
     }
 
-    private final int maxPending;
+    private static final int DATAGRAMS_IN = 0;
+    private static final int SEGMENTED_SENDS = 1;
+    private static final int SEGMENTS_SENT = 2;
+    private static final int FALLBACKS = 3;
+
     private final Payload payloadMode;
     private Gso gso = Gso.UNKNOWN;
     private DatagramPacket[] packets = new DatagramPacket[16];
     private ChannelPromise[] promises = new ChannelPromise[16];
     private int count;
 
-    private volatile long datagramsIn;
-    private volatile long segmentedSends;
-    private volatile long segmentsSent;
-    private volatile long fallbacks;
+    private final HandlerCounters counters = new HandlerCounters("in", "segmentedSends", "segments", "fallbacks");
 
     public UdpGsoSender() {
         this(DEFAULT_MAX_PENDING);
@@ -100,7 +100,7 @@ public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
      * @param payload    how a segmented send's payload is built
      */
     public UdpGsoSender(int maxPending, Payload payload) {
-        this.maxPending = ObjectUtil.checkPositive(maxPending, "maxPending");
+        super(maxPending);
         this.payloadMode = ObjectUtil.checkNotNull(payload, "payload");
     }
 
@@ -132,39 +132,24 @@ public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
     // ------------------------------------------------------------------------------------------------ handler
 
     @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    protected boolean hold(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         if (!(msg instanceof DatagramPacket) || msg instanceof SegmentedDatagramPacket || !gsoOn(ctx)) {
-            writePending(ctx);
-            ctx.write(msg, promise);
-            return;
+            return false;
         }
-        datagramsIn++;
+        counters.increment(DATAGRAMS_IN);
         if (count == packets.length) {
             packets = Arrays.copyOf(packets, count * 2);
             promises = Arrays.copyOf(promises, count * 2);
         }
         packets[count] = (DatagramPacket) msg;
         promises[count] = promise;
-        if (++count >= maxPending) {
-            writePending(ctx);
-        }
+        count++;
+        return true;
     }
 
     @Override
-    public void flush(ChannelHandlerContext ctx) {
-        writePending(ctx);
-        ctx.flush();
-    }
-
-    @Override
-    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        writePending(ctx);
-        ctx.close(promise);
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
-        writePending(ctx);
+    protected int pending() {
+        return count;
     }
 
     private boolean gsoOn(ChannelHandlerContext ctx) {
@@ -179,7 +164,8 @@ public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
     }
 
     /** Writes the held packets, each run of them as one segmented packet. */
-    private void writePending(ChannelHandlerContext ctx) {
+    @Override
+    protected void writePending(ChannelHandlerContext ctx) {
         int n = count;
         if (n == 0) {
             return;
@@ -258,8 +244,8 @@ public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
         SegmentedDatagramPacket send = first.sender() == null
                 ? new SegmentedDatagramPacket(payload, size, first.recipient())
                 : new SegmentedDatagramPacket(payload, size, first.recipient(), first.sender());
-        segmentedSends++;
-        segmentsSent += segments;
+        counters.increment(SEGMENTED_SENDS);
+        counters.add(SEGMENTS_SENT, segments);
         // Held until the send completes, to resend the packets one by one if the route cannot do GSO.
         payload.retain();
         ctx.write(send).addListener(new RunListener(ctx, payload, size, first.recipient(), first.sender(), members));
@@ -307,7 +293,7 @@ public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
         private void fallBack(Throwable cause) {
             if (gso != Gso.OFF) {
                 gso = Gso.OFF;
-                fallbacks++;
+                counters.increment(FALLBACKS);
                 logger.warn("{}: a UDP GSO send to {} failed with EIO (the route cannot segment); sending "
                         + "unsegmented from now on", ctx.channel(), recipient, cause);
             }
@@ -332,28 +318,28 @@ public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
 
     /** Datagrams taken into batches. */
     public long datagramsIn() {
-        return datagramsIn;
+        return counters.get(DATAGRAMS_IN);
     }
 
     /** Segmented sends written. */
     public long segmentedSends() {
-        return segmentedSends;
+        return counters.get(SEGMENTED_SENDS);
     }
 
     /** Datagrams that went out inside segmented sends. */
     public long segmentsSent() {
-        return segmentsSent;
+        return counters.get(SEGMENTS_SENT);
     }
 
     /** Average datagrams per segmented send (0 before the first). */
     public double segmentsPerSend() {
-        long sends = segmentedSends;
-        return sends == 0 ? 0 : (double) segmentsSent / sends;
+        long sends = segmentedSends();
+        return sends == 0 ? 0 : (double) segmentsSent() / sends;
     }
 
     /** Times GSO was switched off for the channel after an EIO (0 or 1). */
     public long fallbacks() {
-        return fallbacks;
+        return counters.get(FALLBACKS);
     }
 
     /** Whether segmented sends are on for this handler's channel (false before the first write is seen). */
@@ -363,7 +349,6 @@ public class UdpGsoSender extends ChannelOutboundHandlerAdapter {
 
     @Override
     public String toString() {
-        return "UdpGsoSender(gso=" + gso + ", in=" + datagramsIn + ", segmentedSends=" + segmentedSends
-                + ", segments=" + segmentsSent + ", fallbacks=" + fallbacks + ')';
+        return "UdpGsoSender(gso=" + gso + ", " + counters + ')';
     }
 }

@@ -10,15 +10,14 @@ import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.TunOffloads;
 import io.github.nettytun.channel.tun.TunPacket;
 import io.github.nettytun.channel.tun.VirtioNetHeader;
+import io.github.nettytun.handler.BatchingOutboundHandler;
+import io.github.nettytun.handler.HandlerCounters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
-import io.netty.util.concurrent.PromiseNotifier;
-import io.netty.util.internal.ObjectUtil;
 
 import java.util.Arrays;
 
@@ -53,12 +52,10 @@ import java.util.Arrays;
  * constructor; without {@code IFF_VNET_HDR} the handler passes everything through. {@link #setEnabled(boolean)}
  * switches coalescing off and on at run time. One instance per channel; counters may be read from any thread.
  */
-public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
+public class TunGroCoalescer extends BatchingOutboundHandler {
 
     /** Most segments in one super-packet; the kernel's UDP_MAX_SEGMENTS, and a bound on iovecs per write. */
     public static final int MAX_SEGMENTS = 64;
-    /** Packets held at most before a batch is written without waiting for the flush. */
-    public static final int DEFAULT_MAX_PENDING = 1024;
 
     private static final int MAX_IP_LENGTH = 65535;
     private static final int KIND_OTHER = 0;
@@ -66,8 +63,13 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
     private static final int KIND_UDP = 2;
     private static final int TABLE_SIZE = 256; // flow hash buckets, a power of two
 
+    private static final int PACKETS_IN = 0;
+    private static final int WRITES_OUT = 1;
+    private static final int SUPER_PACKETS = 2;
+    private static final int COALESCED = 3;
+    private static final int BAD_CHECKSUMS = 4;
+
     private final int configuredOffloads;
-    private final int maxPending;
     private volatile boolean enabled = true;
     private int offloads = -1;
 
@@ -82,11 +84,10 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
     /** Flow hash bucket -> index + 1 of the newest group head in it (0: empty); chained through Item.nextInBucket. */
     private final int[] table = new int[TABLE_SIZE];
 
-    private volatile long packetsIn;
-    private volatile long writesOut;
-    private volatile long superPackets;
-    private volatile long coalesced;
-    private volatile long badChecksums;
+    /** The promises of a group's members, for {@link #fanIn}; reused. */
+    private ChannelPromise[] groupPromises = new ChannelPromise[MAX_SEGMENTS];
+    private final HandlerCounters counters =
+            new HandlerCounters("in", "writes", "superPackets", "coalesced", "badChecksums");
 
     /** Offloads from the channel's accepted set; {@link #DEFAULT_MAX_PENDING}. */
     public TunGroCoalescer() {
@@ -99,11 +100,11 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
      * @param maxPending packets held at most before they are written without waiting for the flush
      */
     public TunGroCoalescer(int offloads, int maxPending) {
+        super(maxPending);
         if (offloads != -1) {
             TunOffloads.validate(offloads);
         }
         this.configuredOffloads = offloads;
-        this.maxPending = ObjectUtil.checkPositive(maxPending, "maxPending");
     }
 
     /** Whether packets are coalesced; when not, every write passes through unchanged. */
@@ -120,35 +121,23 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
     // ------------------------------------------------------------------------------------------------ handler
 
     @Override
-    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+    protected boolean hold(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
         ByteBuf ip = enabled ? candidateContent(msg) : null;
         if (ip == null || offloads(ctx) == 0) {
-            writeBatch(ctx);
-            ctx.write(msg, promise);
-            return;
+            return false;
         }
-        packetsIn++;
+        counters.increment(PACKETS_IN);
         add(msg, ip, promise);
-        if (count >= maxPending) {
-            writeBatch(ctx);
-        }
+        return true;
     }
 
     @Override
-    public void flush(ChannelHandlerContext ctx) {
-        writeBatch(ctx);
-        ctx.flush();
+    protected int pending() {
+        return count;
     }
 
     @Override
-    public void close(ChannelHandlerContext ctx, ChannelPromise promise) {
-        // Hand the held packets to the channel, which fails them if it can no longer write.
-        writeBatch(ctx);
-        ctx.close(promise);
-    }
-
-    @Override
-    public void handlerRemoved(ChannelHandlerContext ctx) {
+    protected void writePending(ChannelHandlerContext ctx) {
         writeBatch(ctx);
     }
 
@@ -333,7 +322,7 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         int sum = InternetChecksum.add(pseudo,
                 InternetChecksum.sum(ip, ip.readerIndex() + ipLength, length - ipLength));
         if (sum != 0xffff) {
-            badChecksums++;
+            counters.increment(BAD_CHECKSUMS);
             return;
         }
         item.valid = true;
@@ -529,7 +518,7 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
             Item item = items[i];
             if (item.head) {
                 if (item.firstMember == 0) {
-                    writesOut++;
+                    counters.increment(WRITES_OUT);
                     ctx.write(item.msg, item.promise);
                 } else {
                     writeGroup(ctx, item);
@@ -579,9 +568,9 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         }
         VirtioNetHeader header = VirtioNetHeader.of(VirtioNetHeader.F_NEEDS_CSUM, gsoType, head.headerLength,
                 head.payload, head.ipLength, csumOffset);
-        superPackets++;
-        coalesced += head.segments;
-        writesOut++;
+        counters.increment(SUPER_PACKETS);
+        counters.add(COALESCED, head.segments);
+        counters.increment(WRITES_OUT);
         ctx.write(new TunPacket(composite, header), groupPromise(ctx, head, nonVoid));
     }
 
@@ -613,22 +602,17 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
         if (nonVoid == 0) {
             return ctx.voidPromise();
         }
-        ChannelPromise[] targets = new ChannelPromise[nonVoid];
-        int t = 0;
-        if (!head.promise.isVoid()) {
-            targets[t++] = head.promise;
-        }
+        int n = 0;
+        ChannelPromise[] members = groupPromises;
+        members[n++] = head.promise;
         for (int m = head.firstMember; m != 0; m = items[m - 1].nextMember) {
-            ChannelPromise p = items[m - 1].promise;
-            if (!p.isVoid()) {
-                targets[t++] = p;
+            if (n == members.length) {
+                members = groupPromises = Arrays.copyOf(members, n * 2);
             }
+            members[n++] = items[m - 1].promise;
         }
-        if (nonVoid == 1) {
-            return targets[0];
-        }
-        ChannelPromise promise = ctx.newPromise();
-        promise.addListener(new PromiseNotifier<>(targets));
+        ChannelPromise promise = fanIn(ctx, members, n);
+        Arrays.fill(members, 0, n, null);
         return promise;
     }
 
@@ -636,33 +620,31 @@ public class TunGroCoalescer extends ChannelOutboundHandlerAdapter {
 
     /** Packets taken into batches (candidates for coalescing). */
     public long packetsIn() {
-        return packetsIn;
+        return counters.get(PACKETS_IN);
     }
 
     /** Writes passed to the channel from batches (super-packets and single packets). */
     public long writesOut() {
-        return writesOut;
+        return counters.get(WRITES_OUT);
     }
 
     /** Super-packets written. */
     public long superPackets() {
-        return superPackets;
+        return counters.get(SUPER_PACKETS);
     }
 
     /** Packets that went out inside super-packets. */
     public long coalesced() {
-        return coalesced;
+        return counters.get(COALESCED);
     }
 
     /** Packets left alone because their IPv4 header or transport checksum did not verify. */
     public long badChecksums() {
-        return badChecksums;
+        return counters.get(BAD_CHECKSUMS);
     }
 
     @Override
     public String toString() {
-        return "TunGroCoalescer(enabled=" + enabled + ", in=" + packetsIn + ", writes=" + writesOut
-                + ", superPackets=" + superPackets + ", coalesced=" + coalesced + ", badChecksums=" + badChecksums
-                + ')';
+        return "TunGroCoalescer(enabled=" + enabled + ", " + counters + ')';
     }
 }

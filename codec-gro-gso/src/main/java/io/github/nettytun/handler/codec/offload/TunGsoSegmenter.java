@@ -8,6 +8,7 @@ package io.github.nettytun.handler.codec.offload;
 import io.github.nettytun.channel.tun.InternetChecksum;
 import io.github.nettytun.channel.tun.TunPacket;
 import io.github.nettytun.channel.tun.VirtioNetHeader;
+import io.github.nettytun.handler.HandlerCounters;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -15,7 +16,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
 
-import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * Turns the {@link TunPacket}s a TUN channel reads with offload on into plain IP packets ({@link ByteBuf}s), the way
@@ -80,7 +80,6 @@ public class TunGsoSegmenter extends ChannelInboundHandlerAdapter {
     }
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(TunGsoSegmenter.class);
-    private static final DropReason[] REASONS = DropReason.values();
     private static final int MAX_IP_LENGTH = 65535;
 
     private final Ipv4Header ipv4 = new Ipv4Header();
@@ -88,13 +87,14 @@ public class TunGsoSegmenter extends ChannelInboundHandlerAdapter {
     private final TcpHeader tcp = new TcpHeader();
     private final UdpHeader udp = new UdpHeader();
 
-    // Written by the event loop only, read from anywhere.
-    private volatile long packetsIn;
-    private volatile long superPackets;
-    private volatile long segments;
-    private volatile long checksumsCompleted;
-    private volatile long passedThrough;
-    private final AtomicLongArray drops = new AtomicLongArray(REASONS.length);
+    private static final int PACKETS_IN = 0;
+    private static final int SUPER_PACKETS = 1;
+    private static final int SEGMENTS = 2;
+    private static final int CHECKSUMS_COMPLETED = 3;
+    private static final int PASSED_THROUGH = 4;
+    private final HandlerCounters counters =
+            new HandlerCounters("in", "superPackets", "segments", "checksumsCompleted", "passedThrough");
+    private final HandlerCounters drops = new HandlerCounters(HandlerCounters.namesOf(DropReason.class));
 
     // Results of validate(), valid until the next call.
     private int version;
@@ -108,7 +108,7 @@ public class TunGsoSegmenter extends ChannelInboundHandlerAdapter {
             return;
         }
         TunPacket packet = (TunPacket) msg;
-        packetsIn++;
+        counters.increment(PACKETS_IN);
         VirtioNetHeader header = packet.header();
         ByteBuf ip = packet.content();
         if (header.isGso()) {
@@ -116,7 +116,7 @@ public class TunGsoSegmenter extends ChannelInboundHandlerAdapter {
         } else if (header.needsCsum()) {
             completeChecksum(ctx, ip, header);
         } else {
-            passedThrough++;
+            counters.increment(PASSED_THROUGH);
             ctx.fireChannelRead(ip);
         }
     }
@@ -147,7 +147,7 @@ public class TunGsoSegmenter extends ChannelInboundHandlerAdapter {
         int seq = isTcp ? tcp.wrap(ip, start + csumStart).sequenceNumber() : 0;
         int flags = isTcp ? tcp.flags() : 0;
         int protocol = isTcp ? IpProtocols.TCP : IpProtocols.UDP;
-        superPackets++;
+        counters.increment(SUPER_PACKETS);
         try {
             for (int i = 0; i < count; i++) {
                 int dataStart = start + hdrLen + i * gsoSize;
@@ -192,7 +192,7 @@ public class TunGsoSegmenter extends ChannelInboundHandlerAdapter {
                     segment = new CompositeByteBuf(ctx.alloc(), true, 2, headers.retainedSlice(h, hdrLen),
                             ip.retainedSlice(dataStart, dataLength));
                 }
-                segments++;
+                counters.increment(SEGMENTS);
                 ctx.fireChannelRead(segment);
             }
         } finally {
@@ -308,13 +308,13 @@ public class TunGsoSegmenter extends ChannelInboundHandlerAdapter {
             check = 0xffff; // RFC 768: a computed zero is sent as all ones
         }
         ip.setShort(start + field, check);
-        checksumsCompleted++;
+        counters.increment(CHECKSUMS_COMPLETED);
         ctx.fireChannelRead(ip);
     }
 
     private void drop(ByteBuf ip, VirtioNetHeader header, DropReason reason) {
         int i = reason.ordinal();
-        drops.lazySet(i, drops.get(i) + 1);
+        drops.increment(i);
         if (logger.isDebugEnabled()) {
             logger.debug("dropped a {}-byte packet with {}: {}", ip.readableBytes(), header, reason.description());
         }
@@ -323,32 +323,32 @@ public class TunGsoSegmenter extends ChannelInboundHandlerAdapter {
 
     /** {@code TunPacket}s seen. */
     public long packetsIn() {
-        return packetsIn;
+        return counters.get(PACKETS_IN);
     }
 
     /** Super-packets segmented. */
     public long superPackets() {
-        return superPackets;
+        return counters.get(SUPER_PACKETS);
     }
 
     /** Segments passed on (from super-packets). */
     public long segments() {
-        return segments;
+        return counters.get(SEGMENTS);
     }
 
     /** Packets passed on after their checksum was completed. */
     public long checksumsCompleted() {
-        return checksumsCompleted;
+        return counters.get(CHECKSUMS_COMPLETED);
     }
 
     /** Packets passed on without change (no offload in their header). */
     public long passedThrough() {
-        return passedThrough;
+        return counters.get(PASSED_THROUGH);
     }
 
     /** Packets passed on: {@link #segments()} + {@link #checksumsCompleted()} + {@link #passedThrough()}. */
     public long packetsOut() {
-        return segments + checksumsCompleted + passedThrough;
+        return segments() + checksumsCompleted() + passedThrough();
     }
 
     /** Packets dropped for {@code reason}. */
@@ -358,25 +358,13 @@ public class TunGsoSegmenter extends ChannelInboundHandlerAdapter {
 
     /** Packets dropped for any reason. */
     public long dropped() {
-        long sum = 0;
-        for (int i = 0; i < REASONS.length; i++) {
-            sum += drops.get(i);
-        }
-        return sum;
+        return drops.sum();
     }
 
     @Override
     public String toString() {
-        StringBuilder s = new StringBuilder("TunGsoSegmenter(in=").append(packetsIn)
-                .append(", superPackets=").append(superPackets).append(", segments=").append(segments)
-                .append(", checksumsCompleted=").append(checksumsCompleted).append(", passedThrough=")
-                .append(passedThrough).append(", dropped=").append(dropped());
-        for (DropReason r : REASONS) {
-            long n = dropped(r);
-            if (n != 0) {
-                s.append(", ").append(r).append('=').append(n);
-            }
-        }
-        return s.append(')').toString();
+        StringBuilder s = new StringBuilder("TunGsoSegmenter(").append(counters).append(", dropped=")
+                .append(dropped());
+        return drops.appendNonZero(s).append(')').toString();
     }
 }

@@ -5,14 +5,11 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
-import java.util.concurrent.atomic.AtomicLongArray;
+import io.github.nettytun.handler.HandlerCounters;
 
 /**
- * The counters of a device or of one peer: traffic, handshakes and drops by {@link DropCounts.Drop}.
- *
- * <p>Single writer, any reader, in the manner of Agrona's {@code AtomicCounter.incrementOrdered}: only the device's
- * event loop writes, with a plain read and a release store (no read-modify-write, no fence on x86 beyond a plain
- * store); any thread reads with an acquire load and sees every count up to some recent moment.
+ * The counters of a device or of one peer: traffic, handshakes and drops by {@link DropCounts.Drop}; single
+ * writer (the device's event loop), any reader, as every handler's {@link HandlerCounters}.
  */
 final class Counters {
 
@@ -30,53 +27,43 @@ final class Counters {
     static final int RESPONDER_HANDSHAKES = 5;
     /** Cookie replies sent (device only). */
     static final int COOKIE_REPLIES = 6;
-    private static final int DROPS = 7;
-    private static final DropCounts.Drop[] REASONS = DropCounts.Drop.values();
 
-    private final AtomicLongArray values = new AtomicLongArray(DROPS + REASONS.length);
+    private final HandlerCounters traffic = new HandlerCounters("txBytes", "rxBytes", "txPackets", "rxPackets",
+            "handshakes", "responderHandshakes", "cookieReplies");
+    private final HandlerCounters drops = new HandlerCounters(HandlerCounters.namesOf(DropCounts.Drop.class));
 
     /** Adds {@code delta} to {@code slot}; event loop only. */
     void add(int slot, long delta) {
-        values.setRelease(slot, values.getPlain(slot) + delta);
+        traffic.add(slot, delta);
     }
 
     void increment(int slot) {
-        add(slot, 1);
+        traffic.increment(slot);
     }
 
     /** The value of {@code slot}; any thread. */
     long get(int slot) {
-        return values.getAcquire(slot);
+        return traffic.get(slot);
     }
 
     /** Counts a drop here and, when known, for the peer it belongs to. */
     void drop(DropCounts.Drop reason, WireGuardPeer peer) {
-        increment(DROPS + reason.ordinal());
+        drops.increment(reason.ordinal());
         if (peer != null) {
-            peer.counters.increment(DROPS + reason.ordinal());
+            peer.counters.drops.increment(reason.ordinal());
         }
     }
 
     long dropped(DropCounts.Drop reason) {
-        return get(DROPS + reason.ordinal());
+        return drops.get(reason.ordinal());
     }
 
     long dropped() {
-        long sum = 0;
-        for (DropCounts.Drop d : REASONS) {
-            sum += dropped(d);
-        }
-        return sum;
+        return drops.sum();
     }
 
     /** Appends {@code , REASON=n} for every reason counted. */
     StringBuilder appendDrops(StringBuilder sb) {
-        for (DropCounts.Drop d : REASONS) {
-            long n = dropped(d);
-            if (n != 0) {
-                sb.append(", ").append(d).append('=').append(n);
-            }
-        }
-        return sb;
+        return drops.appendNonZero(sb);
     }
 }
