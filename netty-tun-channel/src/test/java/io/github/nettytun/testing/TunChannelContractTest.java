@@ -896,15 +896,8 @@ public abstract class TunChannelContractTest {
         }
     }
 
-    /** Waits for a condition the test cannot be notified of; fails with {@code what} after a generous bound. */
     private static void waitFor(java.util.function.BooleanSupplier condition, String what)
             throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("gave up waiting for " + what);
-            }
-            Thread.sleep(5);
-        }
+        Await.until(condition, WAIT_SECONDS, () -> what);
     }
 }

@@ -174,12 +174,16 @@ public final class PeerConfig {
 
     /** Whether a preshared key is set. */
     public boolean hasPresharedKey() {
-        for (byte b : presharedKey) {
-            if (b != 0) {
-                return true;
-            }
+        return isSet(presharedKey);
+    }
+
+    /** Whether {@code key} is not all zeros (the protocol's "no preshared key"). */
+    static boolean isSet(byte[] key) {
+        int or = 0;
+        for (byte b : key) {
+            or |= b;
         }
-        return false;
+        return or != 0;
     }
 
     /** The endpoint (possibly unresolved, see {@link #resolveEndpoint()}), or {@code null}. */

@@ -95,12 +95,7 @@ public final class WireGuardPeer implements DropCounts {
 
     /** Whether a preshared key is set. */
     public boolean hasPresharedKey() {
-        for (byte b : handshake.presharedKey) {
-            if (b != 0) {
-                return true;
-            }
-        }
-        return false;
+        return PeerConfig.isSet(handshake.presharedKey);
     }
 
     /** The endpoint: configured, or where the last authenticated packet came from; {@code null} if unknown. */

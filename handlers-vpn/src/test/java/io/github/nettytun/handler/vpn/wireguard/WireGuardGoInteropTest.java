@@ -6,6 +6,7 @@
 package io.github.nettytun.handler.vpn.wireguard;
 
 import io.github.nettytun.handler.vpn.wireguard.WireGuardTestbed.Transport;
+import io.github.nettytun.testing.Await;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TcpTransfer;
 import io.github.nettytun.testing.TemporaryNetns;
@@ -175,8 +176,8 @@ class WireGuardGoInteropTest {
             // implementations), and an unanswered attempt retries for 90 s: so one side at a time.
             // 1. We initiate; wireguard-go answers; we cannot open its response.
             assertThrows(IOException.class, () -> WireGuardTestbed.ping(bed.a, INNER_B4, 2), "no tunnel");
-            awaitTrue(() -> device.dropped(DropCounts.Drop.HANDSHAKE_FAILED) > 0, "we cannot open its response: "
-                    + device);
+            Await.until(() -> device.dropped(DropCounts.Drop.HANDSHAKE_FAILED) > 0, 30,
+                    () -> "our failure to open its response: " + device);
             // Our attempt ends with the peer, which comes back without one.
             WireGuardPeer peer = device.eventLoop().submit(() -> {
                 device.removePeer(config.publicKey());
@@ -184,23 +185,12 @@ class WireGuardGoInteropTest {
             }).get(10, TimeUnit.SECONDS);
             // 2. wireguard-go initiates (after REKEY_TIMEOUT since its last response: 8 s of pings); we answer.
             assertThrows(IOException.class, () -> WireGuardTestbed.ping(bed.b, INNER_A4, 8), "no tunnel");
-            awaitTrue(() -> peer.rxBytes() >= Messages.INITIATION_LENGTH, "we consumed its initiation: " + peer);
+            Await.until(() -> peer.rxBytes() >= Messages.INITIATION_LENGTH, 30,
+                    () -> "our consuming its initiation: " + peer);
             assertEquals(0, peer.handshakes(), peer.toString());
             assertNull(peer.latestHandshake());
             assertEquals(List.of(), completed, "no handshake reported (the server logs from this listener)");
             assertEquals(0, WireGuardTestbed.wireGuardGoPeer(bed.b, theirs)[0], "wireguard-go's latest handshake");
-        }
-    }
-
-    /** Waits (polling) for a condition the test cannot be told of; fails with {@code what} after 30 s. */
-    private static void awaitTrue(java.util.function.BooleanSupplier condition, String what)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("gave up waiting: " + what);
-            }
-            Thread.sleep(20);
         }
     }
 }

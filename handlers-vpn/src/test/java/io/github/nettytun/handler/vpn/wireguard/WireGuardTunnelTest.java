@@ -10,6 +10,7 @@ import io.github.nettytun.handler.codec.offload.TunGroCoalescer;
 import io.github.nettytun.handler.codec.offload.TunGsoSegmenter;
 import io.github.nettytun.handler.vpn.UdpGsoSender;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardTestbed.Transport;
+import io.github.nettytun.testing.Await;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TestPackets;
 import io.netty.buffer.Unpooled;
@@ -80,7 +81,7 @@ class WireGuardTunnelTest {
                 assertFalse(tun.config().isAutoRead(), "UDP unwritable: the TUN stops reading");
                 first.flush();
             }).sync();
-            awaitTrue(() -> udp.isWritable() && tun.config().isAutoRead());
+            Await.until(() -> udp.isWritable() && tun.config().isAutoRead(), 10, () -> "TUN reading again");
 
             tun.eventLoop().submit(() -> {
                 tun.config().setWriteBufferWaterMark(new WriteBufferWaterMark(1, 2));
@@ -90,7 +91,7 @@ class WireGuardTunnelTest {
                 assertFalse(udp.config().isAutoRead(), "TUN unwritable: the UDP socket stops reading");
                 first.flush();
             }).sync();
-            awaitTrue(() -> tun.isWritable() && udp.config().isAutoRead());
+            Await.until(() -> tun.isWritable() && udp.config().isAutoRead(), 10, () -> "UDP reading again");
         }
     }
 
@@ -104,7 +105,7 @@ class WireGuardTunnelTest {
             assertThrows(Exception.class, () -> bed.startOurs(bed.a, transport, false, device(), port),
                     "the port is taken");
             // The kernel unregisters a closed TUN device a moment after the close returns.
-            awaitTrue(() -> linkCount(bed) == before.lines().count(), () -> before + " then " + links(bed));
+            Await.until(() -> linkCount(bed) == before.lines().count(), 10, () -> before + " then " + links(bed));
         }
     }
 
@@ -117,21 +118,6 @@ class WireGuardTunnelTest {
             return bed.a.ip("-o", "link", "show");
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
-        }
-    }
-
-    private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
-        awaitTrue(condition, () -> "");
-    }
-
-    private static void awaitTrue(java.util.function.BooleanSupplier condition,
-                                  java.util.function.Supplier<String> state) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("condition not met within 10 s " + state.get());
-            }
-            Thread.sleep(10);
         }
     }
 }
