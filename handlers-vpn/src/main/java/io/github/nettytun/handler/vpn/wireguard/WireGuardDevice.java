@@ -52,17 +52,7 @@ public final class WireGuardDevice implements DropCounts {
 
     static final InternalLogger logger = InternalLoggerFactory.getInstance(WireGuardDevice.class);
 
-    /** Message type 1: handshake initiation, 148 bytes. */
-    public static final int TYPE_INITIATION = Messages.TYPE_INITIATION;
-    /** Message type 2: handshake response, 92 bytes. */
-    public static final int TYPE_RESPONSE = Messages.TYPE_RESPONSE;
-    /** Message type 3: cookie reply, 64 bytes. */
-    public static final int TYPE_COOKIE_REPLY = Messages.TYPE_COOKIE_REPLY;
-    /** Message type 4: transport data, 32 bytes + padded plaintext. */
-    public static final int TYPE_DATA = Messages.TYPE_DATA;
-    /** Type, receiver index and counter in front of the ciphertext. */
-    public static final int DATA_HEADER_LENGTH = Messages.DATA_HEADER_LENGTH;
-    /** Header and tag around the padded plaintext. */
+    /** Bytes a data message adds around the padded inner packet: type, index, counter and tag. */
     public static final int DATA_OVERHEAD = Messages.DATA_OVERHEAD;
 
     private final byte[] staticPrivate;
@@ -348,9 +338,8 @@ public final class WireGuardDevice implements DropCounts {
         peer.keypairs.clear();
         noise.clear(peer.handshake);
         peer.timers.stop();
-        for (ByteBuf packet; (packet = peer.staged.poll()) != null; ) {
-            packet.release();
-            counters.drop(stagedReason, peer);
+        if (sendPath != null) { // nothing is staged before attach
+            sendPath.dropStaged(peer, stagedReason);
         }
     }
 

@@ -466,7 +466,7 @@ class WireGuardDeviceTest {
             expected.add(ByteBufUtil.getBytes(p));
             a.fromTun(p);
             for (DatagramPacket d : a.sent()) {
-                if (d.content().getByte(d.content().readerIndex()) == WireGuardDevice.TYPE_INITIATION) {
+                if (d.content().getByte(d.content().readerIndex()) == Messages.TYPE_INITIATION) {
                     initiations.add(d);
                 } else {
                     dataSent++;

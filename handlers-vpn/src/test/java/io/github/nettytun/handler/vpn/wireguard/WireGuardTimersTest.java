@@ -99,7 +99,7 @@ class WireGuardTimersTest {
         for (DatagramPacket d : p.sent()) {
             ByteBuf c = d.content();
             int type = c.getByte(c.readerIndex());
-            types.add(type == WireGuardDevice.TYPE_DATA && c.readableBytes() == Messages.DATA_OVERHEAD ? 0 : type);
+            types.add(type == Messages.TYPE_DATA && c.readableBytes() == Messages.DATA_OVERHEAD ? 0 : type);
             d.release();
         }
         p.releaseDelivered();
@@ -376,7 +376,7 @@ class WireGuardTimersTest {
         for (int i = 0; i < 4; i++) {
             EmbeddedPeer.advance(REKEY_TIMEOUT, TICK, false, a, client);
             for (DatagramPacket d : a.sent()) {
-                assertTrue(d.content().getByte(d.content().readerIndex()) != WireGuardDevice.TYPE_INITIATION,
+                assertTrue(d.content().getByte(d.content().readerIndex()) != Messages.TYPE_INITIATION,
                         "no initiation from the server after the client's handshake");
                 client.fromNetwork(d.content(), ADDR_A);
             }
