@@ -5,9 +5,7 @@
  */
 package io.github.nettytun.testing;
 
-import io.github.nettytun.channel.tun.InternetChecksum;
 import io.github.nettytun.channel.tun.TunPacket;
-import io.github.nettytun.channel.tun.VirtioNetHeader;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 

@@ -23,7 +23,6 @@ import static io.github.nettytun.handler.vpn.wireguard.WireGuardDeviceTest.ADDR_
 import static io.github.nettytun.handler.vpn.wireguard.WireGuardDeviceTest.ADDR_B;
 import static io.github.nettytun.handler.vpn.wireguard.WireGuardDeviceTest.B4;
 import static io.github.nettytun.handler.vpn.wireguard.WireGuardDeviceTest.udp;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**

@@ -17,7 +17,6 @@ import org.junit.jupiter.api.Test;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 import static io.github.nettytun.handler.vpn.wireguard.WireGuardDeviceTest.A4;
 import static io.github.nettytun.handler.vpn.wireguard.WireGuardDeviceTest.ADDR_A;
