@@ -8,6 +8,7 @@ package io.github.nettytun.testing;
 import io.github.nettytun.channel.tun.TunAddress;
 import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.TunChannelOption;
+import io.github.nettytun.channel.tun.TunDevice;
 import io.github.nettytun.channel.tun.TunOffloads;
 import io.github.nettytun.channel.tun.TunPacket;
 import io.github.nettytun.channel.tun.VirtioNetHeader;
@@ -221,9 +222,11 @@ public abstract class TunChannelContractTest {
         TemporaryNetns ns = netns();
         TunChannel tun = bind(ns, "ntt0", new PacketCollector(ip -> false), options());
         configure(tun);
-        // host bits are ignored; a second call replaces rather than fails
-        tun.device().addRoute(InetAddress.getByName("10.78.3.4"), 16).addRoute(InetAddress.getByName("10.78.0.0"), 16)
-                .addRoute(InetAddress.getByName("fd78::"), 48);
+        // host bits are ignored; a second route for the same prefix is refused and the first stays
+        tun.device().addRoute(InetAddress.getByName("10.78.3.4"), 16).addRoute(InetAddress.getByName("fd78::"), 48);
+        TunDevice.RouteExistsException e = assertThrows(TunDevice.RouteExistsException.class,
+                () -> tun.device().addRoute(InetAddress.getByName("10.78.0.0"), 16));
+        assertEquals("10.78.0.0/16", e.prefix());
         String v4 = ns.ip("-o", "route", "show", "10.78.0.0/16");
         assertTrue(v4.contains("dev ntt0"), v4);
         assertTrue(ns.ip("route", "get", "10.78.200.1").contains("dev ntt0"), "the kernel routes by it");

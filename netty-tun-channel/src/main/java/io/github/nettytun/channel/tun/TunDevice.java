@@ -107,18 +107,57 @@ public final class TunDevice {
     }
 
     /**
-     * Routes {@code network/prefixLength} through this device in the main table (or replaces such a route, like
-     * {@code ip route replace NETWORK/LEN dev NAME}); host bits are ignored. The device must be up.
+     * Routes {@code network/prefixLength} through this device in the main table, like {@code ip route add
+     * NETWORK/LEN dev NAME}; host bits are ignored. The device must be up. An existing route for the same prefix is
+     * never replaced (that would take traffic away from another interface, and the route would be gone after this
+     * device): it is a {@link RouteExistsException}. Routes through the device go away with it.
      */
     public TunDevice addRoute(InetAddress network, int prefixLength) {
         ObjectUtil.checkNotNull(network, "network");
         ObjectUtil.checkInRange(prefixLength, 0, network instanceof Inet4Address ? 32 : 128, "prefixLength");
         int index = index();
-        control(-1, "RTM_NEWROUTE " + network.getHostAddress() + '/' + prefixLength, (sock, name) -> {
-            Rtnetlink.addRoute(sock, index, network, prefixLength);
-            return null;
-        });
+        try {
+            control(-1, "RTM_NEWROUTE " + network.getHostAddress() + '/' + prefixLength, (sock, name) -> {
+                Rtnetlink.addRoute(sock, index, network, prefixLength);
+                return null;
+            });
+        } catch (ChannelException e) {
+            if (e.getCause() instanceof LastErrorException
+                    && ((LastErrorException) e.getCause()).getErrorCode() == LibC.EEXIST) {
+                throw new RouteExistsException(network, prefixLength, name(), e.getCause());
+            }
+            throw e;
+        }
         return this;
+    }
+
+    /** {@link #addRoute} found a route for the prefix in the main table already; nothing was changed. */
+    public static final class RouteExistsException extends ChannelException {
+        private static final long serialVersionUID = 1L;
+        private final String prefix;
+
+        RouteExistsException(InetAddress network, int prefixLength, String device, Throwable cause) {
+            super(prefixText(network, prefixLength) + " is routed already (see: ip route show exact "
+                    + prefixText(network, prefixLength) + "); " + device + " did not take the route over", cause);
+            this.prefix = prefixText(network, prefixLength);
+        }
+
+        /** The prefix, {@code network/length} with host bits cleared. */
+        public String prefix() {
+            return prefix;
+        }
+
+        private static String prefixText(InetAddress network, int prefixLength) {
+            byte[] a = network.getAddress();
+            for (int bit = prefixLength; bit < a.length * 8; bit++) {
+                a[bit >>> 3] &= (byte) ~(0x80 >>> (bit & 7));
+            }
+            try {
+                return InetAddress.getByAddress(a).getHostAddress() + '/' + prefixLength;
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalStateException(e); // a 4- or 16-byte array is always an address
+            }
+        }
     }
 
     /** Waits until every IPv6 address added here is routed locally (see {@link #addAddress}). */

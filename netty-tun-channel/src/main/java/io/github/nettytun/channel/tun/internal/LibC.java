@@ -46,6 +46,7 @@ public interface LibC extends Library {
     int EIO = 5;
     int ENXIO = 6;
     int EACCES = 13;
+    int EEXIST = 17;
     int EBUSY = 16;
     int ENODEV = 19;
     int EINVAL = 22;

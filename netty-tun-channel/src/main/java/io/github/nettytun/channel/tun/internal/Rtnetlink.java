@@ -38,6 +38,7 @@ public final class Rtnetlink {
     private static final short NLM_F_REQUEST = 0x1;
     private static final short NLM_F_ACK = 0x4;
     private static final short NLM_F_REPLACE = 0x100;
+    private static final short NLM_F_EXCL = 0x200;
     private static final short NLM_F_CREATE = 0x400;
     private static final short IFA_ADDRESS = 1;
     private static final short IFA_LOCAL = 2;
@@ -87,11 +88,12 @@ public final class Rtnetlink {
     }
 
     /**
-     * {@code RTM_NEWROUTE} with {@code NLM_F_CREATE | NLM_F_REPLACE} (like {@code ip route replace NETWORK/LEN dev
-     * IF}): a link-scope unicast route in the main table through interface {@code ifIndex}. Host bits of
-     * {@code network} are cleared. Waits for the kernel's acknowledgement.
+     * {@code RTM_NEWROUTE} with {@code NLM_F_CREATE | NLM_F_EXCL} (like {@code ip route add NETWORK/LEN dev IF}): a
+     * link-scope unicast route in the main table through interface {@code ifIndex}. Host bits of {@code network}
+     * are cleared. Waits for the kernel's acknowledgement.
      *
-     * @throws LastErrorException with the errno the kernel answered
+     * @throws LastErrorException with the errno the kernel answered ({@code EEXIST}: the table has a route for this
+     *         prefix, and for IPv6 the same metric)
      */
     public static void addRoute(int sock, int ifIndex, InetAddress network, int prefixLength) {
         boolean v4 = network instanceof Inet4Address;
@@ -104,7 +106,7 @@ public final class Rtnetlink {
         msg.clear();
         msg.setInt(0, length);
         msg.setShort(4, RTM_NEWROUTE);
-        msg.setShort(6, (short) (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE));
+        msg.setShort(6, (short) (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL));
         msg.setInt(8, 1);
         int rtm = NLMSG_HDRLEN;
         msg.setByte(rtm, (byte) (v4 ? LibC.AF_INET : LibC.AF_INET6));
