@@ -33,6 +33,12 @@ final class DeviceHandlers {
         /** The other channel, whose reading this one's writability governs; null before attach. */
         abstract Channel other();
 
+        /** Failures of this side's channel (a refused send, say) are counted and logged at a bounded rate. */
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            device.channelFailed(this instanceof TunSide ? "TUN" : "UDP", cause);
+        }
+
         @Override
         public void channelReadComplete(ChannelHandlerContext ctx) {
             device.flush();

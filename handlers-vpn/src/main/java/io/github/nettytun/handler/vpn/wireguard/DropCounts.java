@@ -18,8 +18,18 @@ public interface DropCounts {
         MALFORMED,
         /** A handshake message whose MAC1 is wrong (never answered). */
         BAD_MAC1,
-        /** A handshake message without a valid MAC2 while under load: answered with a cookie reply instead. */
+        /**
+         * A handshake message without a valid MAC2 while the device is under load or its source address over its
+         * rate: answered with a cookie reply instead.
+         */
         COOKIE_REQUIRED,
+        /**
+         * A handshake message over its source address's rate limit: with a valid MAC2, or (then no MAC is computed)
+         * from an address whose cookie-holding sender has used up its rate already.
+         */
+        RATE_LIMITED,
+        /** A handshake message that found the device's handshake work budget spent (a flood from many sources). */
+        HANDSHAKE_OVERLOAD,
         /** A handshake message that did not decrypt or carried a low-order key. */
         HANDSHAKE_FAILED,
         /** An initiation from a static key that is not a peer. */
@@ -52,6 +62,11 @@ public interface DropCounts {
         STAGED_OVERFLOW,
         /** A staged packet dropped after REKEY_ATTEMPT_TIME without a handshake, or with its peer removed. */
         HANDSHAKE_TIMEOUT,
+        /**
+         * A failure the TUN or UDP channel reported, usually a send the kernel refused (no route to the endpoint,
+         * unreachable); logged at most once per kind every 10 s.
+         */
+        IO_ERROR,
         /** A packet or datagram that arrived after the device was closed (or a packet staged when it closed). */
         CLOSED,
     }

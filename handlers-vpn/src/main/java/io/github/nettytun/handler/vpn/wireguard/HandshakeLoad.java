@@ -6,25 +6,48 @@
 package io.github.nettytun.handler.vpn.wireguard;
 
 /**
- * Whether the device is under load (whitepaper section 5.3): more handshake messages in one second than
- * {@code perSecond}, and for one second after. Under load a handshake message needs a valid MAC2, so a sender must
- * prove it owns its address (a cookie reply) before it gets any Diffie-Hellman work. Event loop only.
+ * How much handshake work the device takes on. Two limits, both device-wide (the per-source ones are
+ * {@link HandshakeRateLimiter}'s):
+ * <ul>
+ *   <li><b>Under load</b> (whitepaper section 5.3): more than {@code perSecond} handshake messages got past the
+ *       per-source limits in one second, or the work budget ran out; the state holds for one second after. Under
+ *       load every handshake message needs a valid MAC2, so a sender must prove it owns its address (a cookie
+ *       reply) before it gets any Diffie-Hellman work.</li>
+ *   <li><b>Work budget</b>: the time spent on Diffie-Hellman work (consuming initiations and responses) may not
+ *       exceed {@code percent} of each 100 ms window. The device shares its event loop with the data path, so this
+ *       is what keeps a flood of valid handshakes from many addresses from starving established sessions (the
+ *       kernel module and wireguard-go get the same from handshake workers apart from the data path).</li>
+ * </ul>
+ * Event loop only.
  */
 final class HandshakeLoad {
 
     private static final long ONE_SECOND = 1_000_000_000L;
+    private static final long WORK_WINDOW = 100_000_000L;
 
     private final int perSecond;
+    private final long workPerWindow;
     private long windowStart = WireGuardPeer.NEVER;
     private int inWindow;
     private long underLoadUntil = WireGuardPeer.NEVER;
+    private long workWindowStart = WireGuardPeer.NEVER;
+    private long workSpent;
 
-    HandshakeLoad(int perSecond) {
+    HandshakeLoad(int perSecond, int workPercent) {
         this.perSecond = perSecond;
+        this.workPerWindow = WORK_WINDOW * workPercent / 100;
     }
 
-    /** Counts one handshake message at {@code now} and tells whether the device is under load. */
-    boolean countAndCheck(long now) {
+    /** Whether the device is under load at {@code now}. */
+    boolean underLoad(long now) {
+        return underLoadUntil != WireGuardPeer.NEVER && now - underLoadUntil < 0;
+    }
+
+    /**
+     * Counts a message that passed the per-source limits and tells whether its work fits the budget; when it does
+     * not, the device is under load from now on.
+     */
+    boolean admit(long now) {
         if (windowStart == WireGuardPeer.NEVER || now - windowStart >= ONE_SECOND) {
             windowStart = now;
             inWindow = 0;
@@ -32,6 +55,19 @@ final class HandshakeLoad {
         if (++inWindow > perSecond) {
             underLoadUntil = now + ONE_SECOND;
         }
-        return underLoadUntil != WireGuardPeer.NEVER && now - underLoadUntil < 0;
+        if (workWindowStart == WireGuardPeer.NEVER || now - workWindowStart >= WORK_WINDOW) {
+            workWindowStart = now;
+            workSpent = 0;
+        }
+        if (workSpent >= workPerWindow) {
+            underLoadUntil = now + ONE_SECOND;
+            return false;
+        }
+        return true;
+    }
+
+    /** Adds the time of one message's work, measured from {@code start} to {@code end}. */
+    void worked(long start, long end) {
+        workSpent += Math.max(0, end - start);
     }
 }

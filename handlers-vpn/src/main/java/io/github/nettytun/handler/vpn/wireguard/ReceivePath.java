@@ -32,8 +32,9 @@ import static io.github.nettytun.handler.vpn.wireguard.Messages.getIntLE;
  * What comes in on the UDP channel (wireguard-go's {@code receive.go}), on the device's event loop:
  * <ol>
  *   <li>A datagram is classified by its type and length; anything else is {@code MALFORMED}.</li>
- *   <li>Handshake messages need a valid MAC1 and, while the device is under load, a valid MAC2 (otherwise a
- *       cookie reply answers them); an initiation is consumed and answered, a response completes our handshake
+ *   <li>Handshake messages need a valid MAC1, a token of their source address's rate limit and room in the
+ *       device's handshake work budget; while the device is under load or the source is over its rate, a valid MAC2
+ *       too (otherwise a cookie reply answers them). An initiation is consumed and answered, a response completes our handshake
  *       (a keepalive or the staged packets confirm it to the peer), a cookie reply gives us the peer's cookie.</li>
  *   <li>A data message is looked up by its receiver index, checked against REJECT_AFTER_TIME, opened, and its
  *       counter checked against the replay window; only then does it count: the endpoint follows its sender,
@@ -51,6 +52,7 @@ final class ReceivePath {
     private final NoiseHandshake noise;
     private final CookieChecker cookies;
     private final HandshakeLoad load;
+    private final HandshakeRateLimiter limiter;
     private final AllowedIps<WireGuardPeer> allowedIps;
     private final Counters counters;
     private final WireGuardTimers timers;
@@ -63,7 +65,7 @@ final class ReceivePath {
     private boolean dirty;
 
     ReceivePath(Channel tun, SendPath send, IndexTable indices, NoiseHandshake noise, CookieChecker cookies,
-                HandshakeLoad load, AllowedIps<WireGuardPeer> allowedIps, Counters counters, WireGuardTimers timers,
+                HandshakeLoad load, HandshakeRateLimiter limiter, AllowedIps<WireGuardPeer> allowedIps, Counters counters, WireGuardTimers timers,
                 TransportCipher.Implementation cipher, Ticker ticker, Clock clock,
                 Consumer<WireGuardPeer> onHandshake) {
         this.tun = tun;
@@ -72,6 +74,7 @@ final class ReceivePath {
         this.noise = noise;
         this.cookies = cookies;
         this.load = load;
+        this.limiter = limiter;
         this.allowedIps = allowedIps;
         this.counters = counters;
         this.timers = timers;
@@ -211,27 +214,56 @@ final class ReceivePath {
 
     // ---------------------------------------------------------------------------------------------- handshake
 
-    /** MAC1, and under load MAC2 (a cookie reply otherwise); whether to go on with the message. */
-    private boolean checkMacs(byte[] msg, int mac1Offset, InetSocketAddress sender, long now) {
-        boolean underLoad = load.countAndCheck(now);
+    /**
+     * Whether a handshake message gets Diffie-Hellman work, checked cheapest first. A source whose proven bucket is
+     * empty while it would need it is dropped before any MAC is computed (only the owner of an address can empty
+     * that bucket, so this is what a flood with a valid cookie costs us). Then MAC1; then a token of the source's
+     * unproven bucket while the device is not under load, else a valid MAC2 (a cookie reply otherwise) and a token
+     * of the proven bucket; then the device's work budget.
+     */
+    private boolean admit(byte[] msg, int mac1Offset, InetSocketAddress sender, long now) {
+        int slot = limiter.slot(sender, now);
+        boolean underLoad = load.underLoad(now);
+        if (slot >= 0 && (underLoad || !limiter.hasUnproven(slot, now)) && !limiter.hasProven(slot, now)) {
+            counters.drop(Drop.RATE_LIMITED, null);
+            return false;
+        }
         if (!cookies.checkMac1(msg, mac1Offset)) {
             counters.drop(Drop.BAD_MAC1, null);
             return false;
         }
-        if (!underLoad || cookies.checkMac2(msg, mac1Offset, sender, now)) {
-            return true;
+        if (underLoad || slot < 0 || !limiter.takeUnproven(slot, now)) {
+            if (!cookies.checkMac2(msg, mac1Offset, sender, now)) {
+                send.sendUnattributed(cookies.createReply(msg, mac1Offset, sender, now), sender);
+                counters.increment(Counters.COOKIE_REPLIES);
+                counters.drop(Drop.COOKIE_REQUIRED, null);
+                return false;
+            }
+            if (slot >= 0 && !limiter.takeProven(slot, now)) {
+                counters.drop(Drop.RATE_LIMITED, null);
+                return false;
+            }
         }
-        send.sendUnattributed(cookies.createReply(msg, mac1Offset, sender, now), sender);
-        counters.increment(Counters.COOKIE_REPLIES);
-        counters.drop(Drop.COOKIE_REQUIRED, null);
-        return false;
+        if (!load.admit(now)) {
+            counters.drop(Drop.HANDSHAKE_OVERLOAD, null);
+            return false;
+        }
+        return true;
     }
 
     private void receiveInitiation(byte[] msg, InetSocketAddress sender) {
         long now = ticker.nanoTime();
-        if (!checkMacs(msg, INITIATION_MAC1, sender, now)) {
+        if (!admit(msg, INITIATION_MAC1, sender, now)) {
             return;
         }
+        try {
+            receiveAdmittedInitiation(msg, sender, now);
+        } finally {
+            load.worked(now, ticker.nanoTime());
+        }
+    }
+
+    private void receiveAdmittedInitiation(byte[] msg, InetSocketAddress sender, long now) {
         WireGuardPeer peer = noise.consumeInitiation(msg, now);
         if (peer == null) {
             return;
@@ -246,9 +278,17 @@ final class ReceivePath {
 
     private void receiveResponse(byte[] msg, InetSocketAddress sender) {
         long now = ticker.nanoTime();
-        if (!checkMacs(msg, RESPONSE_MAC1, sender, now)) {
+        if (!admit(msg, RESPONSE_MAC1, sender, now)) {
             return;
         }
+        try {
+            receiveAdmittedResponse(msg, sender, now);
+        } finally {
+            load.worked(now, ticker.nanoTime());
+        }
+    }
+
+    private void receiveAdmittedResponse(byte[] msg, InetSocketAddress sender, long now) {
         Keypair kp = noise.consumeResponse(msg, now, timers, cipher);
         if (kp == null) {
             return;

@@ -72,6 +72,8 @@ public final class WireGuardDevice implements DropCounts {
     private final NoiseHandshake noise;
     private final CookieChecker cookieChecker;
     private final HandshakeLoad load;
+    private final HandshakeRateLimiter limiter;
+    private final FailureLog failures = new FailureLog(logger, TimeUnit.SECONDS.toNanos(10));
     private final GroSegmentation groSegmentation;
 
     private Ticker ticker;
@@ -103,7 +105,9 @@ public final class WireGuardDevice implements DropCounts {
         this.indices = new IndexTable(random);
         this.noise = new NoiseHandshake(staticPrivate, staticPublic, peers, indices, random, clock, counters);
         this.cookieChecker = new CookieChecker(staticPublic, random, timers.cookieRefreshTime);
-        this.load = new HandshakeLoad(options.handshakesPerSecondUnderLoad);
+        this.load = new HandshakeLoad(options.handshakesPerSecondUnderLoad, options.handshakeWorkPercent);
+        this.limiter = new HandshakeRateLimiter(options.handshakesPerSecondPerSource, options.handshakeBurstPerSource,
+                options.rateLimiterEntries, random.nextLong());
         this.groSegmentation = new GroSegmentation(indices, cookieChecker);
     }
 
@@ -294,8 +298,8 @@ public final class WireGuardDevice implements DropCounts {
             udp = udpChannel;
             ticker = configuredTicker != null ? configuredTicker : eventLoop.ticker();
             sendPath = new SendPath(udpChannel, allowedIps, noise, counters, timers, cipher, mtu, ticker);
-            receivePath = new ReceivePath(tunChannel, sendPath, indices, noise, cookieChecker, load, allowedIps,
-                    counters, timers, cipher, ticker, clock, onHandshake);
+            receivePath = new ReceivePath(tunChannel, sendPath, indices, noise, cookieChecker, load, limiter,
+                    allowedIps, counters, timers, cipher, ticker, clock, onHandshake);
             timerWheel = eventLoop.scheduleAtFixedRate(this::tick, timers.tick, timers.tick, TimeUnit.NANOSECONDS);
             for (WireGuardPeer peer : peers.values()) {
                 if (peer.persistentKeepaliveSeconds() > 0) {
@@ -362,6 +366,11 @@ public final class WireGuardDevice implements DropCounts {
         return groSegmentation.segmentSize(buf, index, length);
     }
 
+    /** Source addresses the handshake rate limiter tracks (seen within the last second; for tests). */
+    int handshakeSourcesTracked() {
+        return limiter.liveEntries(ticker.nanoTime());
+    }
+
     /** A new initiation to {@code peer} with its MACs (for tests that play an attacker). */
     byte[] createInitiation(WireGuardPeer peer) {
         byte[] msg = noise.createInitiation(peer);
@@ -387,6 +396,12 @@ public final class WireGuardDevice implements DropCounts {
         } else {
             receivePath.receive(datagram);
         }
+    }
+
+    /** A failure reported by one of the channels: counted as an I/O error drop and logged at a bounded rate. */
+    void channelFailed(String side, Throwable cause) {
+        counters.drop(Drop.IO_ERROR, null);
+        failures.failed(side, cause, ticker.nanoTime());
     }
 
     /** Counts a packet from the TUN pipeline that is not for the device (still needing offload work). */

@@ -18,6 +18,10 @@ public final class WireGuardOptions {
     WireGuardTimers timers = WireGuardTimers.DEFAULT;
     TransportCipher.Implementation cipher = TransportCipher.Implementation.DEFAULT;
     int handshakesPerSecondUnderLoad = 128;
+    int handshakesPerSecondPerSource = 20;
+    int handshakeBurstPerSource = 5;
+    int rateLimiterEntries = 8192;
+    int handshakeWorkPercent = 25;
     int mtu = 1420;
     SecureRandom random;
     Clock clock = Clock.systemUTC();
@@ -45,6 +49,36 @@ public final class WireGuardOptions {
             throw new IllegalArgumentException("rate: " + rate);
         }
         this.handshakesPerSecondUnderLoad = rate;
+        return this;
+    }
+
+    /**
+     * Handshake messages a second that one source address (an IPv4 address, an IPv6 /64) gets worked on, and the
+     * burst above that; beyond it the source needs a valid MAC2 (a cookie reply otherwise), and is held to the same
+     * rate with one. The source table holds {@code entries} addresses (a power of two; fixed memory, about 60
+     * bytes each); a source finding no room is treated as over its rate. Default 20 a second, a burst of 5, 8192
+     * entries: the kernel module's values.
+     */
+    public WireGuardOptions handshakeRateLimit(int perSecond, int burst, int entries) {
+        new HandshakeRateLimiter(perSecond, burst, 4, 0); // validates the rate and burst
+        if (entries < 4 || Integer.bitCount(entries) != 1) {
+            throw new IllegalArgumentException("entries must be a power of two >= 4: " + entries);
+        }
+        this.handshakesPerSecondPerSource = perSecond;
+        this.handshakeBurstPerSource = burst;
+        this.rateLimiterEntries = entries;
+        return this;
+    }
+
+    /**
+     * The share of the event loop's time that handshake work (Diffie-Hellman) may take, in each 100 ms: beyond
+     * it handshake messages are dropped and the device is under load. Established sessions keep the rest. Default 25.
+     */
+    public WireGuardOptions handshakeWorkPercent(int percent) {
+        if (percent < 1 || percent > 100) {
+            throw new IllegalArgumentException("percent " + percent + " out of 1..100");
+        }
+        this.handshakeWorkPercent = percent;
         return this;
     }
 
