@@ -7,6 +7,7 @@ package io.github.nettytun.handler.vpn;
 
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.socket.DatagramChannelConfig;
@@ -23,7 +24,12 @@ import io.netty.util.internal.logging.InternalLoggerFactory;
  *       from one sender as one receive, which Netty splits into {@code DatagramPacket}s (slices of one buffer)
  *       before the pipeline. {@code MAX_DATAGRAM_PAYLOAD_SIZE} stays 0 and every read gets a 64 KiB buffer: with
  *       a smaller payload size Netty would use {@code recvmmsg} into fixed slots and a coalesced receive would be
- *       cut short, silently.</li>
+ *       cut short, silently. With {@link #configure(Bootstrap, Class, int, boolean) groSplitByProtocol}, Netty
+ *       reads with {@code recvmmsg} into 4 slots of 64 KiB ({@code MAX_DATAGRAM_PAYLOAD_SIZE} 64 KiB, reads of
+ *       {@link #IO_URING_READ_BYTES}); that path hands coalesced receives over unsplit, so the pipeline holds a
+ *       {@link UdpGroSplitter}, as on io_uring. Datagrams that were not coalesced (many senders, a flood) then cost
+ *       a quarter of the system calls: under a handshake flood at about 200,000 datagrams a second, 2-4 % were
+ *       lost to a full socket buffer instead of about 10 % (examples' {@code HandshakeFloodTest}).</li>
  *   <li><b>io_uring</b> ({@code IoUringDatagramChannel}): its read path does not parse the GRO control message, so
  *       coalesced datagrams reach the pipeline as one. By default no GRO: {@code MAX_DATAGRAM_PAYLOAD_SIZE} is the
  *       largest datagram expected and each read submits up to {@link #IO_URING_RECEIVES_PER_READ} receives at
@@ -51,6 +57,11 @@ public final class UdpOffload {
     /** {@code SOL_UDP} and {@code UDP_GRO} of {@code include/uapi/linux/udp.h}. */
     private static final int SOL_UDP = 17;
     private static final int UDP_GRO = 104;
+    /** {@code SO_SNDBUFFORCE} and {@code SO_RCVBUFFORCE} of {@code include/uapi/asm-generic/socket.h}. */
+    private static final IntegerUnixChannelOption SO_SNDBUFFORCE = new IntegerUnixChannelOption("SO_SNDBUFFORCE", 1,
+            32);
+    private static final IntegerUnixChannelOption SO_RCVBUFFORCE = new IntegerUnixChannelOption("SO_RCVBUFFORCE", 1,
+            33);
 
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(UdpOffload.class);
     private static final String EPOLL_CHANNEL = "io.netty.channel.epoll.EpollDatagramChannel";
@@ -74,8 +85,8 @@ public final class UdpOffload {
      * Sets the options above on {@code bootstrap} for channels of {@code channelClass}.
      *
      * @param maxDatagramSize    the largest datagram payload expected (io_uring without GRO truncates larger ones)
-     * @param groSplitByProtocol on io_uring, turn {@code UDP_GRO} on; the caller adds a {@link UdpGroSplitter}
-     *                           when {@link #needsGroSplitter(Class)}
+     * @param groSplitByProtocol on io_uring, turn {@code UDP_GRO} on; on epoll, read with {@code recvmmsg}; the
+     *                           caller adds a {@link UdpGroSplitter} when {@link #needsGroSplitter(Class)}
      * @return {@code bootstrap}
      */
     public static Bootstrap configure(Bootstrap bootstrap, Class<? extends Channel> channelClass,
@@ -85,8 +96,14 @@ public final class UdpOffload {
                 .option(ChannelOption.SO_SNDBUF, SOCKET_BUFFER_SIZE);
         switch (channelClass.getName()) {
             case EPOLL_CHANNEL:
-                bootstrap.option(option("io.netty.channel.epoll.EpollChannelOption", "UDP_GRO"), true)
-                        .option(option("io.netty.channel.epoll.EpollChannelOption", "MAX_DATAGRAM_PAYLOAD_SIZE"), 0)
+                bootstrap.option(option("io.netty.channel.epoll.EpollChannelOption", "UDP_GRO"), true);
+                if (groSplitByProtocol) {
+                    bootstrap.option(option("io.netty.channel.epoll.EpollChannelOption", "MAX_DATAGRAM_PAYLOAD_SIZE"),
+                                    GRO_READ_BUFFER_SIZE)
+                            .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(IO_URING_READ_BYTES));
+                    break;
+                }
+                bootstrap.option(option("io.netty.channel.epoll.EpollChannelOption", "MAX_DATAGRAM_PAYLOAD_SIZE"), 0)
                         .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(GRO_READ_BUFFER_SIZE));
                 break;
             case IO_URING_CHANNEL:
@@ -113,10 +130,10 @@ public final class UdpOffload {
 
     /**
      * Whether channels of {@code channelClass}, configured with {@code groSplitByProtocol}, hand over coalesced
-     * receives unsplit, so that the pipeline needs a {@link UdpGroSplitter}: io_uring's.
+     * receives unsplit, so that the pipeline needs a {@link UdpGroSplitter}: io_uring's and epoll's.
      */
     public static boolean needsGroSplitter(Class<? extends Channel> channelClass) {
-        return IO_URING_CHANNEL.equals(channelClass.getName());
+        return IO_URING_CHANNEL.equals(channelClass.getName()) || EPOLL_CHANNEL.equals(channelClass.getName());
     }
 
     /** A transport's option constant, read reflectively so that this module needs neither transport. */
@@ -146,6 +163,27 @@ public final class UdpOffload {
         @Override
         public String toString() {
             return "SO_RCVBUF " + receive + ", SO_SNDBUF " + send + (capped ? " (capped)" : "");
+        }
+    }
+
+    /**
+     * Sets the socket buffers of a bound epoll or io_uring datagram channel to {@link #SOCKET_BUFFER_SIZE} past the
+     * {@code net.core} limits ({@code SO_RCVBUFFORCE}, {@code SO_SNDBUFFORCE}), as wireguard-go does: a VPN server
+     * holds {@code CAP_NET_ADMIN}, and a buffer that absorbs the moments its thread is not scheduled is what keeps a
+     * flood of junk from pushing real datagrams out. Without the capability the buffers stay as the kernel capped
+     * them; returns whether both were forced.
+     */
+    public static boolean forceBufferSizes(Channel channel) {
+        String type = channel.getClass().getName();
+        if (!type.equals(EPOLL_CHANNEL) && !type.equals(IO_URING_CHANNEL)) {
+            return false;
+        }
+        try {
+            return channel.config().setOption(SO_RCVBUFFORCE, SOCKET_BUFFER_SIZE)
+                    && channel.config().setOption(SO_SNDBUFFORCE, SOCKET_BUFFER_SIZE);
+        } catch (ChannelException e) {
+            logger.debug("{}: SO_RCVBUFFORCE/SO_SNDBUFFORCE refused (no CAP_NET_ADMIN?)", channel, e);
+            return false;
         }
     }
 

@@ -111,7 +111,7 @@ class UdpOffloadTest {
 
         // With groSplitByProtocol: UDP_GRO on the io_uring socket (read back from the kernel), 64 KiB receives.
         assertTrue(UdpOffload.needsGroSplitter(IoUringDatagramChannel.class));
-        assertFalse(UdpOffload.needsGroSplitter(EpollDatagramChannel.class));
+        assertTrue(UdpOffload.needsGroSplitter(EpollDatagramChannel.class));
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, IoUringIoHandler.newFactory());
         groups.add(group);
         Bootstrap gro = new Bootstrap().group(group).channel(IoUringDatagramChannel.class)
@@ -122,6 +122,18 @@ class UdpOffloadTest {
         assertEquals(1, ioUringGro.config().getOption(new IntegerUnixChannelOption("UDP_GRO", 17, 104)));
         assertEquals(UdpOffload.GRO_READ_BUFFER_SIZE,
                 ioUringGro.config().getOption(IoUringChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE));
+
+        EventLoopGroup epollGroup = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+        groups.add(epollGroup);
+        Bootstrap epollGro = new Bootstrap().group(epollGroup).channel(EpollDatagramChannel.class)
+                .handler(new io.netty.channel.ChannelInboundHandlerAdapter());
+        UdpOffload.configure(epollGro, EpollDatagramChannel.class, 1500, true);
+        Channel epollRecvmmsg = epollGro.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).sync()
+                .channel();
+        channels.add(epollRecvmmsg);
+        assertEquals(UdpOffload.GRO_READ_BUFFER_SIZE,
+                epollRecvmmsg.config().getOption(EpollChannelOption.MAX_DATAGRAM_PAYLOAD_SIZE), "recvmmsg slots");
+        assertTrue(epollRecvmmsg.config().getOption(EpollChannelOption.UDP_GRO));
 
         Channel nio = bind("nio", new io.netty.channel.ChannelInboundHandlerAdapter(), true);
         UdpOffload.BufferSizes sizes = UdpOffload.checkBufferSizes(nio);

@@ -275,6 +275,8 @@ public final class WireGuardTunnel implements AutoCloseable {
                         });
                 UdpOffload.configure(udpBootstrap, datagramChannelClass, maxDatagram, true);
                 udp = udpBootstrap.bind(listenAddress).sync().channel();
+                UdpOffload.forceBufferSizes(udp);
+                UdpOffload.checkBufferSizes(udp);
 
                 TunDevice link = tun.device().mtu(mtu);
                 for (int i = 0; i < addresses.size(); i++) {
