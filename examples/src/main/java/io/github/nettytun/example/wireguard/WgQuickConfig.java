@@ -12,6 +12,10 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -54,8 +58,14 @@ public final class WgQuickConfig {
         private final int line;
 
         ParseException(int line, String message) {
-            super((line > 0 ? "line " + line + ": " : "") + message);
+            super((line > 0 ? "line " + line + ": " : "") + cut(message));
             this.line = line;
+        }
+
+        /** Overlong input (a pasted key file, a binary) is not echoed whole. */
+        private static String cut(String message) {
+            return message.length() <= MAX_MESSAGE ? message
+                    : message.substring(0, MAX_MESSAGE) + "… (" + message.length() + " characters)";
         }
 
         /** The line (1-based), or 0 for the file as a whole. */
@@ -98,12 +108,53 @@ public final class WgQuickConfig {
     private final List<Integer> peerLines = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
 
+    /** The line of the {@code i}th [Peer] section header, for messages naming the file and line. */
+    public int peerLine(int i) {
+        return peerLines.get(i);
+    }
+
+    /** The largest configuration file read. */
+    static final int MAX_FILE_BYTES = 1 << 20;
+    /** The longest error message: beyond it, echoed input is cut. */
+    static final int MAX_MESSAGE = 200;
+
     private WgQuickConfig() {
     }
 
-    /** Reads and parses a file (UTF-8). */
+    /**
+     * Reads and parses a file (UTF-8, at most 1 MiB).
+     *
+     * @throws ParseException also for a directory, a file too large or bytes that are not UTF-8 (naming the line)
+     * @throws IOException when the file cannot be read (missing, no permission)
+     */
     public static WgQuickConfig read(Path file) throws IOException, ParseException {
-        return parse(Files.readString(file, StandardCharsets.UTF_8));
+        if (Files.isDirectory(file)) {
+            throw new ParseException(0, "is a directory, not a configuration file");
+        }
+        long size = Files.size(file);
+        if (size > MAX_FILE_BYTES) {
+            throw new ParseException(0, "is " + size + " bytes; a configuration has at most " + MAX_FILE_BYTES);
+        }
+        byte[] bytes = Files.readAllBytes(file);
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        try {
+            return parse(utf8.decode(ByteBuffer.wrap(bytes)).toString());
+        } catch (CharacterCodingException e) {
+            int line = 1;
+            for (int i = 0, start = 0; i <= bytes.length; i++) {
+                if (i == bytes.length || bytes[i] == '\n') {
+                    try {
+                        utf8.reset().decode(ByteBuffer.wrap(bytes, start, i - start));
+                    } catch (CharacterCodingException bad) {
+                        break;
+                    }
+                    line++;
+                    start = i + 1;
+                }
+            }
+            throw new ParseException(line, "is not UTF-8 text");
+        }
     }
 
     /** Parses the text of a configuration. */

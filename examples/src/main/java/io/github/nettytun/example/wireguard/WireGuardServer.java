@@ -6,6 +6,7 @@
 package io.github.nettytun.example.wireguard;
 
 import io.github.nettytun.channel.tun.TunChannel;
+import io.github.nettytun.channel.tun.TunDevice;
 import io.github.nettytun.channel.tun.TunOffloads;
 import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
 import io.github.nettytun.channel.tun.uring.IoUringTunChannel;
@@ -73,14 +74,28 @@ public final class WireGuardServer implements Callable<Integer> {
             description = "Serve /var/run/wireguard/<interface>.sock for the wg tool (default on).")
     boolean uapi;
 
+    @Option(names = "--stats-interval", defaultValue = "60", paramLabel = "SECONDS",
+            description = "Print the counters (traffic, handshakes, drops by reason) every SECONDS when they changed;"
+                    + " 0: never. kill -USR1 prints them at once, with a line per peer. Default 60.")
+    long statsInterval;
+
+    @Option(names = "--debug", description = "Show the stack trace of a failure (operators get one line without it).")
+    boolean debug;
+
     private final PrintStream out;
+    private final PrintStream err;
 
     public WireGuardServer() {
-        this(System.out);
+        this(System.out, System.err);
     }
 
     WireGuardServer(PrintStream out) {
+        this(out, System.err);
+    }
+
+    WireGuardServer(PrintStream out, PrintStream err) {
         this.out = out;
+        this.err = err;
     }
 
     @Override
@@ -89,17 +104,73 @@ public final class WireGuardServer implements Callable<Integer> {
         try {
             running = start();
         } catch (WgQuickConfig.ParseException e) {
-            System.err.println(config + ": " + e.getMessage());
-            return 2;
+            return fail(2, config + ": " + e.getMessage(), e);
+        } catch (StartupException e) {
+            return fail(e.status, e.getMessage(), e);
+        } catch (Exception e) {
+            return fail(1, "could not start: " + describe(e), e);
         }
         CountDownLatch stopped = new CountDownLatch(1);
+        int[] status = {0};
+        running.tunnel.tunChannel().closeFuture().addListener(f -> {
+            if (!running.closing()) { // not our doing: the interface was deleted underneath
+                err.println("netty-tun-wg: " + running.name + ": the interface went away (deleted?); stopping");
+                status[0] = 1;
+                stopped.countDown();
+            }
+        });
         Thread hook = new Thread(() -> {
             running.close();
             stopped.countDown();
         }, "wireguard-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
+        handleSignal("USR1", running.stats::printAll);
         stopped.await();
-        return 0;
+        return status[0];
+    }
+
+    private int fail(int status, String message, Exception e) {
+        err.println("netty-tun-wg: " + message);
+        if (debug) {
+            e.printStackTrace(err);
+        } else if (status == 1 && !(e instanceof StartupException)) {
+            err.println("netty-tun-wg: (run with --debug for the stack trace)");
+        }
+        return status;
+    }
+
+    /** One line for an unexpected failure: the innermost message, cut. */
+    private static String describe(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        if (root != e && root.getMessage() != null && !message.contains(root.getMessage())) {
+            message += ": " + root.getMessage();
+        }
+        return message.length() <= 300 ? message : message.substring(0, 300) + '…';
+    }
+
+    /** {@code kill -SIGNAL} runs {@code action}; quietly nothing where the JDK does not offer it. */
+    @SuppressWarnings("restriction")
+    private static void handleSignal(String name, Runnable action) {
+        try {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> action.run());
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            // the JVM uses the signal itself (-Xrs, another VM): no on-demand stats
+        }
+    }
+
+    /** An expected failure to start: one line for the operator and the exit status (2 bad input, 1 refused). */
+    static final class StartupException extends Exception {
+        private static final long serialVersionUID = 1L;
+        final int status;
+
+        StartupException(int status, String message, Throwable cause) {
+            super(message, cause);
+            this.status = status;
+        }
     }
 
     /**
@@ -108,18 +179,33 @@ public final class WireGuardServer implements Callable<Integer> {
      * @throws WgQuickConfig.ParseException when the configuration is malformed (nothing was started)
      */
     public Running start() throws Exception {
-        WgQuickConfig cfg = WgQuickConfig.read(config);
+        WgQuickConfig cfg;
+        try {
+            cfg = WgQuickConfig.read(config);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new StartupException(2, config + ": no such file", e);
+        } catch (java.nio.file.AccessDeniedException e) {
+            throw new StartupException(2, config + ": permission denied", e);
+        } catch (java.io.IOException e) {
+            throw new StartupException(2, config + ": cannot be read: " + e.getMessage(), e);
+        }
         for (String warning : cfg.warnings()) {
             out.println("warning: " + config.getFileName() + ' ' + warning);
         }
         String name = interfaceName != null ? interfaceName
                 : config.getFileName().toString().replaceFirst("\\.conf$", "");
+        checkInterfaceName(name);
         boolean useIoUring = chooseTransport();
         boolean useOffload = chooseOffload();
         // Resolve endpoints before anything is opened: a name that does not resolve stops the start here.
         java.util.List<PeerConfig> peers = cfg.peers();
-        for (PeerConfig p : peers) {
-            p.resolveEndpoint();
+        for (int i = 0; i < peers.size(); i++) {
+            try {
+                peers.get(i).resolveEndpoint();
+            } catch (java.net.UnknownHostException e) {
+                throw new StartupException(2, config + ": line " + cfg.peerLine(i) + ": [Peer] Endpoint does not "
+                        + "resolve: " + e.getMessage(), e);
+            }
         }
         int mtu = cfg.mtu() != null ? cfg.mtu() : 1420;
         WireGuardDevice device = new WireGuardDevice(cfg.privateKey(), new WireGuardOptions().mtu(mtu)
@@ -132,7 +218,7 @@ public final class WireGuardServer implements Callable<Integer> {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 useIoUring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
         EventLoopGroup uapiGroup = uapi ? new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory()) : null;
-        Running running = new Running(group, uapiGroup);
+        Running running = new Running(name, group, uapiGroup);
         try {
             Class<? extends TunChannel> tunClass = useIoUring ? IoUringTunChannel.class : EpollTunChannel.class;
             Class<? extends DatagramChannel> udpClass = useIoUring ? IoUringDatagramChannel.class
@@ -143,21 +229,27 @@ public final class WireGuardServer implements Callable<Integer> {
             for (PeerConfig.Prefix a : cfg.addresses()) {
                 builder.address(a.address(), a.length());
             }
-            running.tunnel = builder.start(device);
-            for (PeerConfig p : peers) {
-                for (PeerConfig.Prefix prefix : p.allowedIps()) {
+            running.tunnel = startTunnel(builder, device, name, cfg.listenPort());
+            for (int i = 0; i < peers.size(); i++) {
+                for (PeerConfig.Prefix prefix : peers.get(i).allowedIps()) {
                     if (prefix.length() == 0) {
                         out.println("warning: " + name + ": no route for " + prefix + " (a default route through "
                                 + "the tunnel needs policy routing for the endpoint; add it yourself)");
                         continue;
                     }
-                    running.tunnel.tunChannel().device().addRoute(prefix.address(), prefix.length());
+                    try {
+                        running.tunnel.tunChannel().device().addRoute(prefix.address(), prefix.length());
+                    } catch (TunDevice.RouteExistsException e) {
+                        throw new StartupException(1, config + ": line " + cfg.peerLine(i) + ": [Peer] AllowedIPs "
+                                + e.getMessage(), e);
+                    }
                 }
             }
             if (uapi) {
                 running.uapi = UapiServer.start(device, name,
                         () -> running.tunnel.listenAddress().getPort(), uapiGroup);
             }
+            running.stats = new StatsReporter(device, name, out, statsInterval);
         } catch (Exception | Error e) {
             running.close();
             throw e;
@@ -172,7 +264,41 @@ public final class WireGuardServer implements Callable<Integer> {
         return running;
     }
 
-    private boolean chooseTransport() {
+    /** The tunnel, with the kernel's refusals (name taken, port in use) as one-line startup errors. */
+    private static WireGuardTunnel startTunnel(WireGuardTunnel.Builder builder, WireGuardDevice device, String name,
+                                               int port) throws Exception {
+        try {
+            return builder.start(device);
+        } catch (Exception e) {
+            String text = describe(e);
+            if (text.contains("Address already in use")) {
+                throw new StartupException(1, "UDP port " + port + " is in use (ListenPort)", e);
+            }
+            if (text.contains("Operation not permitted")) {
+                throw new StartupException(1, "not permitted to create " + name + " (run as root or with "
+                        + "CAP_NET_ADMIN)", e);
+            }
+            if (text.contains("TUN device")) { // the TUN channel's own message says what is wrong with the name
+                throw new StartupException(1, "interface " + name + ": " + text, e);
+            }
+            throw e;
+        }
+    }
+
+    /** A Linux interface name: 1 to 15 bytes, no '/', ':' or white space, not "." or "..". */
+    private static void checkInterfaceName(String name) throws StartupException {
+        String shown = name.length() > 40 ? name.substring(0, 40) + "…" : name;
+        if (name.isEmpty() || name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 15) {
+            throw new StartupException(2, "interface name '" + shown + "' must be 1 to 15 bytes (name the file "
+                    + "wg0.conf, say, or pass --interface)", null);
+        }
+        if (!name.matches("[A-Za-z0-9_=+.-]+") || name.equals(".") || name.equals("..")) {
+            throw new StartupException(2, "interface name '" + shown + "' may only hold letters, digits and "
+                    + "_=+.- (as wg-quick requires)", null);
+        }
+    }
+
+    private boolean chooseTransport() throws StartupException {
         switch (transport.toLowerCase(Locale.ROOT)) {
             case "epoll":
                 Epoll.ensureAvailability();
@@ -183,11 +309,12 @@ public final class WireGuardServer implements Callable<Integer> {
             case "auto":
                 return !Epoll.isAvailable() && IoUring.isAvailable();
             default:
-                throw new IllegalArgumentException("--transport " + transport + " (expected epoll, io_uring or auto)");
+                throw new StartupException(2, "--transport " + transport + " (expected epoll, io_uring or auto)",
+                        null);
         }
     }
 
-    private boolean chooseOffload() {
+    private boolean chooseOffload() throws StartupException {
         switch (offload.toLowerCase(Locale.ROOT)) {
             case "on":
             case "auto":
@@ -195,7 +322,7 @@ public final class WireGuardServer implements Callable<Integer> {
             case "off":
                 return false;
             default:
-                throw new IllegalArgumentException("--offload " + offload + " (expected on, off or auto)");
+                throw new StartupException(2, "--offload " + offload + " (expected on, off or auto)", null);
         }
     }
 
@@ -205,13 +332,16 @@ public final class WireGuardServer implements Callable<Integer> {
 
     /** A started interface; {@link #close()} takes it down (the TUN device, its routes and the UAPI socket). */
     public static final class Running implements AutoCloseable {
+        private final String name;
         private final EventLoopGroup group;
         private final EventLoopGroup uapiGroup;
         WireGuardTunnel tunnel;
         UapiServer uapi;
-        private boolean closed;
+        StatsReporter stats;
+        private volatile boolean closed;
 
-        Running(EventLoopGroup group, EventLoopGroup uapiGroup) {
+        Running(String name, EventLoopGroup group, EventLoopGroup uapiGroup) {
+            this.name = name;
             this.group = group;
             this.uapiGroup = uapiGroup;
         }
@@ -231,6 +361,11 @@ public final class WireGuardServer implements Callable<Integer> {
             return tunnel.listenAddress();
         }
 
+        /** Whether {@link #close()} was called. */
+        boolean closing() {
+            return closed;
+        }
+
         /** Idempotent (the shutdown hook and an owner may both call it). */
         @Override
         public synchronized void close() {
@@ -238,6 +373,9 @@ public final class WireGuardServer implements Callable<Integer> {
                 return;
             }
             closed = true;
+            if (stats != null) {
+                stats.close();
+            }
             try {
                 if (uapi != null) {
                     uapi.close();
