@@ -13,6 +13,7 @@ import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
@@ -20,7 +21,10 @@ import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.netty.channel.unix.DomainSocketAddress;
 import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.string.StringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.internal.StringUtil;
 import io.netty.util.internal.logging.InternalLogger;
 import io.netty.util.internal.logging.InternalLoggerFactory;
@@ -37,9 +41,11 @@ import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.function.IntSupplier;
 
 /**
@@ -60,6 +66,15 @@ public final class UapiServer implements AutoCloseable {
     private static final InternalLogger logger = InternalLoggerFactory.getInstance(UapiServer.class);
     private static final int EINVAL = 22;
     private static final int EPERM = 1;
+    private static final int EMSGSIZE = 90;
+    /** The longest line: a key, '=' and a value (the longest value, an IPv6 endpoint, is far shorter). */
+    static final int MAX_LINE = 4096;
+    /** The largest request, about 40,000 allowed_ip lines; a longer one is refused and the connection closed. */
+    static final int MAX_REQUEST_BYTES = 1 << 20;
+    /** Connections served at once; a new one beyond it closes the oldest. */
+    static final int MAX_CONNECTIONS = 16;
+    /** A connection quiet this long is closed. */
+    static final int IDLE_SECONDS = 30;
 
     private final Channel channel;
     private final Path socket;
@@ -91,11 +106,21 @@ public final class UapiServer implements AutoCloseable {
             }
             Files.delete(socket); // left by a process that died
         }
+        Deque<Channel> connections = new ConcurrentLinkedDeque<>();
         Channel ch = new ServerBootstrap().group(group).channel(EpollServerDomainSocketChannel.class)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel c) {
-                        c.pipeline().addLast(new LineBasedFrameDecoder(4096),
+                        // Beyond the limit the oldest connection goes, so that a new wg command always gets in.
+                        connections.add(c);
+                        c.closeFuture().addListener(f -> connections.remove(c));
+                        Channel oldest;
+                        while (connections.size() > MAX_CONNECTIONS && (oldest = connections.poll()) != null) {
+                            logger.debug("UAPI: more than {} connections; closing the oldest", MAX_CONNECTIONS);
+                            oldest.close();
+                        }
+                        c.pipeline().addLast(new IdleStateHandler(0, 0, IDLE_SECONDS),
+                                new LineBasedFrameDecoder(MAX_LINE, true, true),
                                 new StringDecoder(StandardCharsets.US_ASCII), new Session(device, listenPort));
                     }
                 })
@@ -136,6 +161,7 @@ public final class UapiServer implements AutoCloseable {
         private final WireGuardDevice device;
         private final IntSupplier listenPort;
         private final List<String> request = new ArrayList<>();
+        private int requestBytes;
 
         Session(WireGuardDevice device, IntSupplier listenPort) {
             this.device = device;
@@ -145,11 +171,17 @@ public final class UapiServer implements AutoCloseable {
         @Override
         protected void channelRead0(ChannelHandlerContext ctx, String line) {
             if (!line.isEmpty()) {
+                requestBytes += line.length() + 1;
+                if (requestBytes > MAX_REQUEST_BYTES) {
+                    refuse(ctx, EMSGSIZE, "a request of more than " + MAX_REQUEST_BYTES + " bytes");
+                    return;
+                }
                 request.add(line);
                 return;
             }
             List<String> lines = new ArrayList<>(request);
             request.clear();
+            requestBytes = 0;
             if (lines.isEmpty()) {
                 return;
             }
@@ -171,8 +203,32 @@ public final class UapiServer implements AutoCloseable {
             });
         }
 
+        /** Answers {@code errno} and closes: the rest of the request is not read. */
+        private void refuse(ChannelHandlerContext ctx, int errno, String why) {
+            logger.warn("UAPI: refused {}; connection closed", why);
+            request.clear();
+            requestBytes = 0;
+            ctx.writeAndFlush(Unpooled.copiedBuffer("errno=" + errno + "\n\n", StandardCharsets.US_ASCII))
+                    .addListener(ChannelFutureListener.CLOSE);
+            ctx.channel().config().setAutoRead(false);
+        }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            if (evt instanceof IdleStateEvent) {
+                logger.debug("UAPI: connection idle for {} s; closed", IDLE_SECONDS);
+                ctx.close();
+            } else {
+                ctx.fireUserEventTriggered(evt);
+            }
+        }
+
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            if (cause instanceof TooLongFrameException) {
+                refuse(ctx, EMSGSIZE, "a line of more than " + MAX_LINE + " bytes");
+                return;
+            }
             logger.debug("UAPI connection failed", cause);
             ctx.close();
         }

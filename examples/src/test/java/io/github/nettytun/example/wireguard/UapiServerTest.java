@@ -12,6 +12,7 @@ import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardPeer;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardTunnel;
 import io.github.nettytun.testing.AllowLog;
+import io.github.nettytun.testing.Await;
 import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TemporaryNetns;
@@ -170,6 +171,112 @@ class UapiServerTest {
             assertTrue(Arrays.equals(before, device.privateKey()));
         } finally {
             Files.deleteIfExists(otherKey);
+        }
+    }
+
+    private static long openFiles() throws IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> fds = java.nio.file.Files.list(java.nio.file.Path.of(
+                "/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
+    private java.nio.channels.SocketChannel connect() throws IOException {
+        java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        c.connect(java.net.UnixDomainSocketAddress.of(uapi.socket()));
+        return c;
+    }
+
+    /** What the server answers before it closes the connection (reads to the end). */
+    private static String answerAndClose(java.nio.channels.SocketChannel c) throws IOException {
+        java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
+        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(4096);
+        while (c.read(buf.clear()) > 0) {
+            answer.write(buf.array(), 0, buf.position());
+        }
+        return answer.toString(java.nio.charset.StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    @AllowLog(logger = "io.github.nettytun.example.wireguard.UapiServer", message = "UAPI: refused a line.*",
+            reason = "the overlong line is refused on purpose")
+    void anOverlongLineIsRefusedAndTheConnectionClosed() throws Exception {
+        long fds = openFiles();
+        try (java.nio.channels.SocketChannel c = connect()) {
+            java.nio.ByteBuffer line = java.nio.ByteBuffer.wrap(("set=1\npublic_key=" + "a".repeat(1 << 20) + "\n")
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            try {
+                while (line.hasRemaining()) {
+                    c.write(line);
+                }
+            } catch (IOException closedMeanwhile) {
+                // the server may close before all of it is written
+            }
+            assertEquals("errno=90\n\n", answerAndClose(c));
+        }
+        assertTrue(wg("show", ifName).contains(b64(WireGuardCrypto.publicKey(keyB))), "wg show works");
+        Await.until(() -> openFilesQuietly() <= fds, 10, () -> "file descriptors back to " + fds);
+    }
+
+    @Test
+    @AllowLog(logger = "io.github.nettytun.example.wireguard.UapiServer", message = "UAPI: refused a request.*",
+            reason = "the endless request is refused on purpose")
+    void anEndlessRequestIsRefusedAtItsBound() throws Exception {
+        try (java.nio.channels.SocketChannel c = connect()) {
+            byte[] lines = "allowed_ip=10.0.0.1/32\n".repeat(1000).getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            c.write(java.nio.ByteBuffer.wrap("set=1\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+            long sent = 0;
+            try {
+                while (sent < 64L << 20) { // 64 times the bound, never a blank line
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(lines);
+                    while (b.hasRemaining()) {
+                        sent += c.write(b);
+                    }
+                }
+            } catch (IOException closed) {
+                // refused: the server closed the connection
+            }
+            assertTrue(sent < 64L << 20, "the server closed the connection before 64 MiB: " + sent);
+            assertEquals("errno=90\n\n", answerAndClose(c));
+        }
+        assertTrue(wg("show", ifName).contains("10.5.0.2/32"), "wg show works, nothing was applied");
+        assertFalse(wg("show", ifName).contains("10.0.0.1/32"));
+    }
+
+    @Test
+    void aThousandIdleConnectionsNeitherLockOutWgNorKeepTheirFileDescriptors() throws Exception {
+        long fds = openFiles();
+        List<java.nio.channels.SocketChannel> idle = new java.util.ArrayList<>();
+        try {
+            for (int i = 0; i < 1000; i++) {
+                idle.add(connect());
+                if (i % 100 == 99) {
+                    assertTrue(wg("show", ifName).contains("10.5.0.2/32"), "wg show works with " + (i + 1));
+                }
+            }
+            // The server keeps the newest 16: the others were closed (each reads end of stream).
+            int closed = 0;
+            for (java.nio.channels.SocketChannel c : idle.subList(0, 900)) {
+                if (answerAndClose(c).isEmpty()) {
+                    closed++;
+                }
+            }
+            assertEquals(900, closed);
+        } finally {
+            for (java.nio.channels.SocketChannel c : idle) {
+                c.close();
+            }
+        }
+        Await.until(() -> openFilesQuietly() <= fds, 10, () -> "file descriptors back to " + fds + ": "
+                + openFilesQuietly());
+        assertTrue(wg("show", ifName).contains("10.5.0.2/32"));
+    }
+
+    private static long openFilesQuietly() {
+        try {
+            return openFiles();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
         }
     }
 }
