@@ -129,6 +129,29 @@ public final class WireGuardServer implements Callable<Integer> {
         return status[0];
     }
 
+    /**
+     * The JVM options the launcher ({@code examples/bin/netty-tun-wg}) starts the server with, from the resource
+     * {@code netty-tun-wg-jvm.options} (one per line, {@code #} comments): memory limits, exit on an
+     * OutOfMemoryError, Netty's allocator out of its low-memory mode. For tools that start the server themselves.
+     */
+    public static java.util.List<String> launcherJvmOptions() {
+        try (java.io.InputStream in = WireGuardServer.class.getResourceAsStream("/netty-tun-wg-jvm.options")) {
+            if (in == null) {
+                throw new IllegalStateException("netty-tun-wg-jvm.options is not on the class path");
+            }
+            java.util.List<String> options = new java.util.ArrayList<>();
+            for (String line : new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).split("\n")) {
+                line = line.trim();
+                if (!line.isEmpty() && !line.startsWith("#")) {
+                    options.add(line);
+                }
+            }
+            return options;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     private int fail(int status, String message, Exception e) {
         err.println("netty-tun-wg: " + message);
         if (debug) {

@@ -93,11 +93,13 @@ class HandshakeFloodTest {
                 "Endpoint = 10.230.0.2:" + PORT_B, ""));
         Files.writeString(keyFile, b64(keyB) + "\n");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        // The launcher's memory settings (examples/bin/netty-tun-wg), production leak detection.
-        server = a.spawn(java, "-Dio.netty.machineId=02:00:5e:00:53:03", "-Xmx256m", "-XX:MaxDirectMemorySize=256m",
-                "-XX:+ExitOnOutOfMemoryError", "-cp", System.getProperty("java.class.path"), "io.github.nettytun.example.Main", "wireguard",
-                "--no-uapi", "--transport", System.getProperty("flood.transport", "epoll"), "--stats-interval", "1",
-                conf.toString());
+        // The launcher's JVM options (memory limits, allocator mode), production leak detection.
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(WireGuardServer.launcherJvmOptions());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.github.nettytun.example.Main",
+                "wireguard", "--no-uapi", "--transport", "epoll",
+                "--stats-interval", "1", conf.toString()));
+        server = a.spawn(command.toArray(new String[0]));
         Await.until(() -> log().contains("netty-tun WireGuard " + ifA) || !server.isAlive(), 30,
                 () -> "the server to start: " + log());
         assertTrue(server.isAlive(), log());
