@@ -48,8 +48,8 @@ final class GroSegmentation {
         if (fixed != 0) {
             // Handshake messages: a run of one type, the last possibly another message.
             for (int at = index + fixed; at < end; at += fixed) {
-                if (end - at <= fixed && isMessage(buf, at, end - at)) {
-                    return fixed;
+                if (end - at <= fixed) {
+                    return isMessage(buf, at, end - at) ? fixed : 0; // the last one
                 }
                 if (buf.getIntLE(at) != type) {
                     return 0;
@@ -105,7 +105,10 @@ final class GroSegmentation {
      * for this device (an initiation or response with a valid MAC1, a cookie reply to one of our indices).
      */
     private boolean isMessage(ByteBuf buf, int at, int length) {
-        if (length >= DATA_OVERHEAD && isDataStart(buf, at)) {
+        if (length < DATA_OVERHEAD) {
+            return false; // shorter than any message (and maybe than its type field)
+        }
+        if (isDataStart(buf, at)) {
             return true;
         }
         int type = buf.getIntLE(at);
