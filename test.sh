@@ -2,7 +2,7 @@
 # The tests, with what they need: installs the Debian packages the real-kernel tests use when they are absent
 # (iproute2; ping; wireguard-go and wg, the stock WireGuard peer; iperf3, OpenVPN and openssl for the benchmark
 # harness's smoke test), then runs the build with every test once on JDK 17 (the bytecode level) and once on the
-# newest JDK installed, and prints the test counts of each run.
+# newest JDK installed, then fuzzes every parser for a bounded time (fuzz.sh), and prints the results of each.
 # Run as root: the tests create TUN devices and network namespaces (and remove them).
 #
 #   ./test.sh                      JDK 17 and the newest JDK found (JAVA_HOME, /usr/lib/jvm/*)
@@ -117,6 +117,19 @@ for home in "${jdks[@]}"; do
     fi
     summary+=("JDK $version: $result in $((SECONDS - start)) s; $(counts)")
 done
+# Coverage-guided fuzzing of every parser of untrusted input, bounded (each target its @FuzzTest duration, 10-20 s),
+# on the first JDK; `mvn verify` above already replayed each target's corpus. NETTY_TUN_FUZZ=0 skips it.
+if [ "${NETTY_TUN_FUZZ:-1}" != 0 ] && [ "$status" -eq 0 ]; then
+    home="${jdks[0]}"
+    echo "==== test.sh: ./fuzz.sh on JDK $(jdk_major "$home")"
+    start=$SECONDS
+    if JAVA_HOME="$home" PATH="$home/bin:$PATH" ./fuzz.sh; then
+        summary+=("fuzzing (JDK $(jdk_major "$home")): passed in $((SECONDS - start)) s")
+    else
+        summary+=("fuzzing (JDK $(jdk_major "$home")): FAILED in $((SECONDS - start)) s")
+        status=1
+    fi
+fi
 echo "==== test.sh summary"
 printf '%s\n' "${summary[@]}"
 exit "$status"

@@ -46,6 +46,9 @@ final class GroSegmentation {
         int type = buf.getIntLE(index);
         int fixed = fixedLength(type);
         if (fixed != 0) {
+            if (length < fixed) {
+                return 0; // not even one message
+            }
             // Handshake messages: a run of one type, the last possibly another message.
             for (int at = index + fixed; at < end; at += fixed) {
                 if (end - at <= fixed) {
