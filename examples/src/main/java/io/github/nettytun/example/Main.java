@@ -6,6 +6,7 @@
 package io.github.nettytun.example;
 
 import io.github.nettytun.example.ping.PingDemo;
+import io.github.nettytun.example.wireguard.SoakRun;
 import io.github.nettytun.example.wireguard.VpnDemo;
 import io.github.nettytun.example.wireguard.WireGuardServer;
 import picocli.CommandLine;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Command;
 
 /** The examples' command line: {@code java -jar examples/target/netty-tun-examples.jar <command>}. */
 @Command(name = "netty-tun-examples", mixinStandardHelpOptions = true,
-        subcommands = {VpnDemo.class, WireGuardServer.class, PingDemo.class, CommandLine.HelpCommand.class},
+        subcommands = {VpnDemo.class, WireGuardServer.class, SoakRun.class, PingDemo.class,
+                CommandLine.HelpCommand.class},
         description = "netty-tun examples.")
 public final class Main implements Runnable {
 

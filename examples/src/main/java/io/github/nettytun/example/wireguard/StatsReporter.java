@@ -7,8 +7,11 @@ package io.github.nettytun.example.wireguard;
 
 import io.github.nettytun.handler.vpn.wireguard.WireGuardDevice;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardPeer;
+import io.netty.util.internal.PlatformDependent;
 
 import java.io.PrintStream;
+import java.lang.management.BufferPoolMXBean;
+import java.lang.management.ManagementFactory;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.Locale;
@@ -18,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The server's counters for its operator: a line every {@code interval} when traffic, handshakes or drops
- * changed, and on demand ({@code kill -USR1 PID}) that line with one more per peer. Snapshots are taken on the
+ * changed, and on demand ({@code kill -USR1 PID}) that line with one more per peer and one for the memory. Snapshots are taken on the
  * device's event loop (where the peer list lives); printing happens on a thread of its own, so a slow terminal
  * never stalls the data path.
  */
@@ -49,7 +52,7 @@ final class StatsReporter implements AutoCloseable {
         thread.execute(() -> {
             String[] s = snapshot(true);
             if (s != null) {
-                out.print(now() + s[0] + s[1]);
+                out.print(now() + s[0] + s[1] + memory());
             }
         });
     }
@@ -73,6 +76,20 @@ final class StatsReporter implements AutoCloseable {
         } catch (Exception e) {
             return null; // shutting down
         }
+    }
+
+    /** The process's memory: heap, and direct memory as the JDK and Netty count it. */
+    private static String memory() {
+        Runtime rt = Runtime.getRuntime();
+        long jdkDirect = 0;
+        for (BufferPoolMXBean pool : ManagementFactory.getPlatformMXBeans(BufferPoolMXBean.class)) {
+            if (pool.getName().equals("direct")) {
+                jdkDirect = pool.getMemoryUsed();
+            }
+        }
+        return String.format(Locale.ROOT, "  memory: heap %d MiB used of %d MiB, direct %d MiB (JDK) %d MiB (Netty)%n",
+                (rt.totalMemory() - rt.freeMemory()) >> 20, rt.maxMemory() >> 20, jdkDirect >> 20,
+                Math.max(0, PlatformDependent.usedDirectMemory()) >> 20);
     }
 
     private static String now() {
