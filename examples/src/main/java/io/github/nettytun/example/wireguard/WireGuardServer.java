@@ -79,6 +79,11 @@ public final class WireGuardServer implements Callable<Integer> {
                     + " 0: never. kill -USR1 prints them at once, with a line per peer. Default 60.")
     long statsInterval;
 
+    @Option(names = "--handshake-work-percent", defaultValue = "25", paramLabel = "PERCENT",
+            description = "Share of the event loop handshake work (Diffie-Hellman) may take in each 100 ms; beyond it "
+                    + "handshakes are dropped and cookies required (1-100, default 25).")
+    int handshakeWorkPercent;
+
     @Option(names = "--debug", description = "Show the stack trace of a failure (operators get one line without it).")
     boolean debug;
 
@@ -231,7 +236,12 @@ public final class WireGuardServer implements Callable<Integer> {
             }
         }
         int mtu = cfg.mtu() != null ? cfg.mtu() : 1420;
+        if (handshakeWorkPercent < 1 || handshakeWorkPercent > 100) {
+            throw new StartupException(2, "--handshake-work-percent " + handshakeWorkPercent + " (expected 1-100)",
+                    null);
+        }
         WireGuardDevice device = new WireGuardDevice(cfg.privateKey(), new WireGuardOptions().mtu(mtu)
+                .handshakeWorkPercent(handshakeWorkPercent)
                 .onHandshake(peer -> out.printf(Locale.ROOT, "%s %s: handshake %d with %s at %s%n",
                         LocalTime.now().truncatedTo(ChronoUnit.SECONDS), name, peer.handshakes(),
                         shortKey(peer.publicKeyBase64()), peer.endpoint())));
