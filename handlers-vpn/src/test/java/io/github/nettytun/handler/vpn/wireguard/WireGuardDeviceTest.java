@@ -6,7 +6,6 @@
 package io.github.nettytun.handler.vpn.wireguard;
 
 import io.github.nettytun.handler.vpn.wireguard.DropCounts.Drop;
-import io.github.nettytun.testing.AllowLog;
 import io.github.nettytun.testing.TestPackets;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
@@ -586,42 +585,5 @@ class WireGuardDeviceTest {
         EmbeddedPeer.exchange(a, b);
         assertEquals(WireGuardPeer.MAX_STAGED_PACKETS, b.delivered.size());
         assertArrayEquals(expected.get(1), ByteBufUtil.getBytes(b.delivered.get(0)), "the first one went");
-    }
-
-    @Test
-    @AllowLog(logger = "io.github.nettytun.handler.vpn.wireguard.WireGuardDevice",
-            message = "^UDP: IOException: Network is unreachable", reason = "failures provoked on purpose")
-    void repeatedChannelFailuresAreCountedAndLoggedAtABoundedRate() {
-        pair();
-        java.util.logging.Logger jul = java.util.logging.Logger.getLogger(WireGuardDevice.class.getName());
-        List<String> lines = new ArrayList<>();
-        java.util.logging.Handler capture = new java.util.logging.Handler() {
-            @Override
-            public void publish(java.util.logging.LogRecord r) {
-                lines.add(r.getMessage()); // Netty formats the message before JUL sees it
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        jul.addHandler(capture);
-        try {
-            for (int i = 0; i < 1000; i++) {
-                b.channel.pipeline().fireExceptionCaught(new java.io.IOException("Network is unreachable"));
-            }
-            assertEquals(1000, b.device.dropped(Drop.IO_ERROR));
-            assertEquals(1, lines.size(), "logged once: " + lines);
-            time.advance(10, TimeUnit.SECONDS);
-            b.channel.pipeline().fireExceptionCaught(new java.io.IOException("Network is unreachable"));
-            assertEquals(2, lines.size(), "and again after 10 s: " + lines);
-            assertTrue(lines.get(1).contains("1000 times since the last report"), lines.get(1));
-        } finally {
-            jul.removeHandler(capture);
-        }
     }
 }
