@@ -61,8 +61,17 @@ final class HandshakeRateLimiter {
         this.provenAt = new long[entries];
     }
 
+    /** The slot {@code sender}'s address holds, or -1 (nothing is taken: for checks before any MAC). */
+    int find(InetSocketAddress sender, long now) {
+        return lookup(sender, now, false);
+    }
+
     /** The slot of {@code sender}'s address at {@code now}, taking a free or quiet one; -1 when its set is full. */
     int slot(InetSocketAddress sender, long now) {
+        return lookup(sender, now, true);
+    }
+
+    private int lookup(InetSocketAddress sender, long now, boolean take) {
         InetAddress address = sender.getAddress();
         boolean six = !(address instanceof Inet4Address);
         long key = key(address.getAddress());
@@ -77,7 +86,7 @@ final class HandshakeRateLimiter {
                 quiet = i;
             }
         }
-        if (quiet >= 0) {
+        if (quiet >= 0 && take) {
             used[quiet] = true;
             keys[quiet] = key;
             v6[quiet] = six;
@@ -86,8 +95,9 @@ final class HandshakeRateLimiter {
             unprovenAt[quiet] = now;
             proven[quiet] = max;
             provenAt[quiet] = now;
+            return quiet;
         }
-        return quiet;
+        return -1;
     }
 
     /** Takes a token for a message without a valid MAC2 from the source in {@code slot}; false when none is left. */

@@ -215,14 +215,14 @@ final class ReceivePath {
     // ---------------------------------------------------------------------------------------------- handshake
 
     /**
-     * Whether a handshake message gets Diffie-Hellman work, checked cheapest first. A source whose proven bucket is
-     * empty while it would need it is dropped before any MAC is computed (only the owner of an address can empty
+     * Whether a handshake message gets Diffie-Hellman work, checked cheapest first. A source (already in the table)
+     * whose proven bucket is empty while it would need it is dropped before any MAC is computed (only the owner of an address can empty
      * that bucket, so this is what a flood with a valid cookie costs us). Then MAC1; then a token of the source's
      * unproven bucket while the device is not under load, else a valid MAC2 (a cookie reply otherwise) and a token
      * of the proven bucket; then the device's work budget.
      */
     private boolean admit(byte[] msg, int mac1Offset, InetSocketAddress sender, long now) {
-        int slot = limiter.slot(sender, now);
+        int slot = limiter.find(sender, now);
         boolean underLoad = load.underLoad(now);
         if (slot >= 0 && (underLoad || !limiter.hasUnproven(slot, now)) && !limiter.hasProven(slot, now)) {
             counters.drop(Drop.RATE_LIMITED, null);
@@ -231,6 +231,9 @@ final class ReceivePath {
         if (!cookies.checkMac1(msg, mac1Offset)) {
             counters.drop(Drop.BAD_MAC1, null);
             return false;
+        }
+        if (slot < 0) {
+            slot = limiter.slot(sender, now); // a table entry only for a sender that knows our public key
         }
         if (underLoad || slot < 0 || !limiter.takeUnproven(slot, now)) {
             if (!cookies.checkMac2(msg, mac1Offset, sender, now)) {

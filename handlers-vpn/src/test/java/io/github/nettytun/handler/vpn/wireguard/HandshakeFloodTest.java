@@ -190,4 +190,17 @@ class HandshakeFloodTest {
         assertTrue(b.device.dropped(Drop.HANDSHAKE_OVERLOAD) > 0, "the budget ran out: " + b.device);
         assertTrue(b.device.dropped(Drop.UNKNOWN_PEER) < 10, "not all were worked on: " + b.device);
     }
+
+    @Test
+    void junkWithoutAValidMac1TakesNoPlaceInTheTable() {
+        start(new WireGuardOptions().handshakeRateLimit(20, 5, 64));
+        byte[] junk = new byte[Messages.INITIATION_LENGTH];
+        junk[0] = Messages.TYPE_INITIATION;
+        for (int i = 0; i < 1000; i++) {
+            b.fromNetwork(Unpooled.wrappedBuffer(junk.clone()), new InetSocketAddress(ip("10.8." + (i >>> 8) + '.'
+                    + (i & 0xff)), 1));
+        }
+        assertEquals(1000, b.device.dropped(Drop.BAD_MAC1));
+        assertEquals(0, b.device.handshakeSourcesTracked(), "no table entry for senders without our public key");
+    }
 }

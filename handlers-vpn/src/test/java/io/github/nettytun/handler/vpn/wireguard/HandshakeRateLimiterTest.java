@@ -68,4 +68,13 @@ class HandshakeRateLimiterTest {
         assertTrue(limiter.takeUnproven(reused, 1000 * MS), "with full buckets");
         assertEquals(2, limiter.liveEntries(1000 * MS), "192.0.2.1 and .5 live; .2-.4 quiet");
     }
+
+    @Test
+    void findTakesNoSlot() {
+        HandshakeRateLimiter limiter = new HandshakeRateLimiter(20, 5, 4, 4);
+        assertEquals(-1, limiter.find(at("192.0.2.1", 1), 0));
+        assertEquals(0, limiter.liveEntries(0), "a lookup before any MAC leaves nothing behind");
+        int slot = limiter.slot(at("192.0.2.1", 1), 0);
+        assertEquals(slot, limiter.find(at("192.0.2.1", 1), 0));
+    }
 }
