@@ -21,9 +21,9 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The server's counters for its operator: a line every {@code interval} when traffic, handshakes or drops
- * changed, and on demand ({@code kill -USR1 PID}) that line with one more per peer and one for the memory. Snapshots are taken on the
- * device's event loop (where the peer list lives); printing happens on a thread of its own, so a slow terminal
- * never stalls the data path.
+ * changed, and on demand ({@code kill -USR1 PID}) that line with one more per peer and one for the memory.
+ * Snapshots are taken on the device's event loop (where the peer list lives); printing happens on a thread of its
+ * own, so a slow terminal never stalls the data path.
  */
 final class StatsReporter implements AutoCloseable {
 

@@ -100,7 +100,8 @@ class WireGuardServerOperatorTest {
         assertOneLine(run(null, good.resolveSibling("missing.conf").toString()), 2, "missing.conf: no such file");
         assertOneLine(run(null, good.getParent().toString()), 2, "is a directory");
 
-        byte[] latin1 = ("[Interface]\nPrivateKey = " + key() + "\n# caf\u00e9\n").getBytes(StandardCharsets.ISO_8859_1);
+        byte[] latin1 = ("[Interface]\nPrivateKey = " + key() + "\n# caf\u00e9\n")
+                .getBytes(StandardCharsets.ISO_8859_1);
         assertOneLine(run(null, file("wgl1.conf", latin1).toString()), 2, "wgl1.conf: line 3: is not UTF-8 text");
 
         Path longName = config("wgthisnameistoolong.conf", "[Interface]", "PrivateKey = " + key());

@@ -17,10 +17,10 @@ import java.net.InetSocketAddress;
  * victim's unproven bucket, never its proven one.
  *
  * <p>The table is fixed in size, allocated once: 4-way set-associative, indexed by a hash of the source mixed with a
- * random seed per device (a sender does not know which sources share a set). A slot is taken over only when its source has been
- * quiet for a second (its buckets would be full again anyway); when a set holds four live sources the newcomer gets
- * no slot ({@code -1}), and the caller treats it as a source without tokens. So a flood from many addresses costs no
- * memory beyond the table. Event loop only.
+ * random seed per device (a sender does not know which sources share a set). A slot is taken over only when its
+ * source has been quiet for a second (its buckets would be full again anyway); when a set holds four live sources
+ * the newcomer gets no slot ({@code -1}), and the caller treats it as a source without tokens. So a flood from many
+ * addresses costs no memory beyond the table. Event loop only.
  */
 final class HandshakeRateLimiter {
 

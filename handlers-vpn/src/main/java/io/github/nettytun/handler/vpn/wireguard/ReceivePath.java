@@ -33,9 +33,10 @@ import static io.github.nettytun.handler.vpn.wireguard.Messages.getIntLE;
  * <ol>
  *   <li>A datagram is classified by its type and length; anything else is {@code MALFORMED}.</li>
  *   <li>Handshake messages need a valid MAC1, a token of their source address's rate limit and room in the
- *       device's handshake work budget; while the device is under load or the source is over its rate, a valid MAC2
- *       too (otherwise a cookie reply answers them). An initiation is consumed and answered, a response completes our handshake
- *       (a keepalive or the staged packets confirm it to the peer), a cookie reply gives us the peer's cookie.</li>
+ *       device's handshake work budget; while the device is under load or the source is over its rate, a valid
+ *       MAC2 too (otherwise a cookie reply answers them). An initiation is consumed and answered, a response
+ *       completes our handshake (a keepalive or the staged packets confirm it to the peer), a cookie reply gives us
+ *       the peer's cookie.</li>
  *   <li>A data message is looked up by its receiver index, checked against REJECT_AFTER_TIME, opened, and its
  *       counter checked against the replay window; only then does it count: the endpoint follows its sender,
  *       timers learn of it, a waiting {@code next} keypair is confirmed (the responder's handshake completes).</li>
@@ -65,9 +66,9 @@ final class ReceivePath {
     private boolean dirty;
 
     ReceivePath(Channel tun, SendPath send, IndexTable indices, NoiseHandshake noise, CookieChecker cookies,
-                HandshakeLoad load, HandshakeRateLimiter limiter, AllowedIps<WireGuardPeer> allowedIps, Counters counters, WireGuardTimers timers,
-                TransportCipher.Implementation cipher, Ticker ticker, Clock clock,
-                Consumer<WireGuardPeer> onHandshake) {
+                HandshakeLoad load, HandshakeRateLimiter limiter, AllowedIps<WireGuardPeer> allowedIps,
+                Counters counters, WireGuardTimers timers, TransportCipher.Implementation cipher, Ticker ticker,
+                Clock clock, Consumer<WireGuardPeer> onHandshake) {
         this.tun = tun;
         this.send = send;
         this.indices = indices;
@@ -215,11 +216,11 @@ final class ReceivePath {
     // ---------------------------------------------------------------------------------------------- handshake
 
     /**
-     * Whether a handshake message gets Diffie-Hellman work, checked cheapest first. A source (already in the table)
-     * whose proven bucket is empty while it would need it is dropped before any MAC is computed (only the owner of an address can empty
-     * that bucket, so this is what a flood with a valid cookie costs us). Then MAC1; then a token of the source's
-     * unproven bucket while the device is not under load, else a valid MAC2 (a cookie reply otherwise) and a token
-     * of the proven bucket; then the device's work budget.
+     * Whether a handshake message gets Diffie-Hellman work, checked cheapest first. A source already in the table
+     * whose proven bucket is empty while it would need it is dropped before any MAC is computed (only the owner of an
+     * address can empty that bucket, so this is all a flood with a valid cookie costs us). Then MAC1 (and only then a
+     * table slot); then a token of the source's unproven bucket while the device is not under load, else a valid
+     * MAC2 (a cookie reply otherwise) and a token of the proven bucket; then the device's work budget.
      */
     private boolean admit(byte[] msg, int mac1Offset, InetSocketAddress sender, long now) {
         int slot = limiter.find(sender, now);

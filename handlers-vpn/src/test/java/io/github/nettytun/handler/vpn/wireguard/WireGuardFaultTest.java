@@ -148,8 +148,8 @@ class WireGuardFaultTest {
                     () -> "traffic again: " + s.peer);
             double resumed = (System.nanoTime() - restarted) / 1e9;
             done.get(WAIT_SECONDS, TimeUnit.SECONDS);
-            System.out.printf("wireguard-go restarted mid-transfer: traffic again %.2f s after its start; 128 MiB exact;"
-                    + " %s%n", resumed, s.peer);
+            System.out.printf("wireguard-go restarted mid-transfer: traffic again %.2f s after its start; "
+                    + "128 MiB exact; %s%n", resumed, s.peer);
             assertTrue(s.peer.handshakes() > handshakes, "a new handshake: " + s.peer);
         }
     }

@@ -121,7 +121,8 @@ class WireGuardRekeyTest {
             assertEquals(pair.bAtA.handshakes(), pair.aAtB.responderHandshakes(), "A initiated every one");
             pair.assertNothingLost();
             // epoll reads with recvmmsg, which hands UDP_GRO receives over unsplit: the WireGuard layout split them.
-            assertTrue(pair.tunnelB.groSplitter().split() > 0, "coalesced receives split: " + pair.tunnelB.groSplitter());
+            assertTrue(pair.tunnelB.groSplitter().split() > 0,
+                    "coalesced receives split: " + pair.tunnelB.groSplitter());
             assertEquals(0, pair.tunnelB.groSplitter().unsplit(), pair.tunnelB.groSplitter().toString());
         }
     }
