@@ -320,7 +320,8 @@ public final class SoakRun implements Callable<Integer> {
         }
     }
 
-    private static long peakRssMiB(long pid) {
+    /** The peak resident memory (VmHWM) of process {@code pid} in MiB, or -1 when it is gone. */
+    static long peakRssMiB(long pid) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
                 if (line.startsWith("VmHWM:")) {

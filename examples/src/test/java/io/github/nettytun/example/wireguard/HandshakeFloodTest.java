@@ -127,13 +127,8 @@ class HandshakeFloodTest {
     }
 
     /** The server's peak resident memory so far (VmHWM), in MiB. */
-    private long peakRssMiB() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(server.pid()), "status"))) {
-            if (line.startsWith("VmHWM:")) {
-                return Long.parseLong(line.replaceAll("\\D", "")) >> 10;
-            }
-        }
-        return -1;
+    private long peakRssMiB() {
+        return SoakRun.peakRssMiB(server.pid());
     }
 
     /** The last periodic stats line the server printed. */
