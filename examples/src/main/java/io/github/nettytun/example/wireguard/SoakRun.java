@@ -25,7 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -33,6 +32,9 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+
+import static io.github.nettytun.example.wireguard.VpnDemo.b64;
+import static io.github.nettytun.example.wireguard.VpnDemo.literal;
 
 /**
  * A soak run: our server (its own JVM, PARANOID leak detection) and Debian's wireguard-go in two namespaces of its
@@ -346,18 +348,6 @@ public final class SoakRun implements Callable<Integer> {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-        }
-    }
-
-    private static String b64(byte[] key) {
-        return Base64.getEncoder().encodeToString(key);
-    }
-
-    private static InetAddress literal(String s) {
-        try {
-            return InetAddress.getByName(s);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
         }
     }
 }

@@ -316,11 +316,13 @@ public final class VpnDemo implements Callable<Integer> {
         Files.deleteIfExists(dir);
     }
 
-    private static String b64(byte[] key) {
+    /** A key in base64, as wg-quick files and {@code wg} write it. */
+    static String b64(byte[] key) {
         return Base64.getEncoder().encodeToString(key);
     }
 
-    private static InetAddress literal(String s) {
+    /** An address literal (never a name lookup). */
+    static InetAddress literal(String s) {
         try {
             return InetAddress.getByName(s);
         } catch (IOException e) {
