@@ -7,6 +7,8 @@
 #
 #   ./fuzz.sh                 each target once, for the duration its @FuzzTest names (10-20 s; what CI runs)
 #   ./fuzz.sh --minutes M     each target for about M minutes (rounds of its duration), then a report
+#   ./fuzz.sh --runs N        each target in one round until libFuzzer has tried N inputs (or --minutes M, if
+#                             given, has passed); the long run by property: ./fuzz.sh --runs 10000000
 #   ./fuzz.sh --only NAME     targets whose name contains NAME
 #
 # Ends with one line per target: runs (inputs tried), the coverage libFuzzer reports (edges, features), the
@@ -16,10 +18,12 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 minutes=0
+runs_goal=0
 only=
 while [ $# -gt 0 ]; do
     case "$1" in
         --minutes) minutes="$2"; shift 2 ;;
+        --runs) runs_goal="$2"; shift 2 ;;
         --only) only="$2"; shift 2 ;;
         *) echo "fuzz.sh: unknown argument $1" >&2; exit 2 ;;
     esac
@@ -36,6 +40,14 @@ targets=(
 
 report=()
 status=0
+# With --runs, libFuzzer's own flags end the round (Jazzer appends jazzer.internal.arg.1.. after the annotation's
+# -max_total_time, and libFuzzer takes the last value of a flag).
+limit=()
+if [ "$runs_goal" -gt 0 ]; then
+    seconds=$(( minutes > 0 ? minutes * 60 : 86400 ))
+    limit=(-Djazzer.internal.arg.0=fuzz "-Djazzer.internal.arg.1=-runs=$runs_goal"
+           "-Djazzer.internal.arg.2=-max_total_time=$seconds")
+fi
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for entry in "${targets[@]}"; do
@@ -47,7 +59,7 @@ for entry in "${targets[@]}"; do
     round=0
     while :; do
         round=$((round + 1))
-        if ! JAZZER_FUZZ=1 mvn -B verify -pl "$module" -am -Dtest="$target" -Dforbiddenapis.skip \
+        if ! JAZZER_FUZZ=1 mvn -B verify -pl "$module" -am -Dtest="$target" -Dforbiddenapis.skip ${limit[@]+"${limit[@]}"} \
                 -Dsurefire.failIfNoSpecifiedTests=false >"$log" 2>&1; then
             echo "==== fuzz.sh: $target FAILED in round $round; its output:" >&2
             grep -a -E -A30 'FuzzTestFinding|== Java Exception|ERROR\]' "$log" | head -80 >&2
@@ -57,7 +69,7 @@ for entry in "${targets[@]}"; do
         done_line=$(grep -a -E '^Done [0-9]+ runs' "$log" | tail -1)
         runs=$((runs + $(awk '{ print $2 }' <<<"${done_line:-Done 0}")))
         last=$(grep -a -E '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -1)
-        [ "$minutes" -gt 0 ] && [ $((SECONDS - start)) -lt $((minutes * 60)) ] || break
+        [ "$runs_goal" -eq 0 ] && [ "$minutes" -gt 0 ] && [ $((SECONDS - start)) -lt $((minutes * 60)) ] || break
     done
     cov=$(grep -o 'cov: [0-9]* ft: [0-9]* corp: [0-9]*/[0-9a-zA-Z]*' <<<"${last:-}" || true)
     report+=("$target: $runs runs, ${cov:-no coverage line}, $((SECONDS - start)) s")
