@@ -36,6 +36,8 @@ final class Handshake {
     byte[] remoteEphemeral;
     int localIndex;
     int remoteIndex;
+    /** The responder's Diffie-Hellman work done ahead by a handshake executor, or null. */
+    NoiseHandshake.PreparedResponse preparedResponse;
     /** The greatest TAI64N timestamp accepted from the peer: an initiation must carry a later one. */
     byte[] latestTimestamp;
     /** Ticker time of the last accepted initiation ({@link WireGuardPeer#NEVER} before one). */
@@ -59,5 +61,9 @@ final class Handshake {
         chainKey = null;
         hash = null;
         remoteEphemeral = null;
+        if (preparedResponse != null) {
+            preparedResponse.wipe();
+            preparedResponse = null;
+        }
     }
 }

@@ -66,6 +66,21 @@ final class HandshakeLoad {
         return true;
     }
 
+    /**
+     * As {@link #admit} for a device that does handshake work on an executor: {@code queued} messages wait there,
+     * at most {@code capacity}; from an eighth of that on the device is under load (wireguard-go's rule).
+     */
+    boolean admitQueued(long now, int queued, int capacity) {
+        if (windowStart == WireGuardPeer.NEVER || now - windowStart >= ONE_SECOND) {
+            windowStart = now;
+            inWindow = 0;
+        }
+        if (++inWindow > perSecond || queued >= capacity / 8) {
+            underLoadUntil = now + ONE_SECOND;
+        }
+        return queued < capacity;
+    }
+
     /** Adds the time of one message's work, measured from {@code start} to {@code end}. */
     void worked(long start, long end) {
         workSpent += Math.max(0, end - start);

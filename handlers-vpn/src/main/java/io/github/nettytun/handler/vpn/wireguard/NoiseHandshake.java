@@ -92,6 +92,16 @@ final class NoiseHandshake {
 
     /** The peer whose initiation {@code msg} is (its MACs already checked), or {@code null} when dropped. */
     WireGuardPeer consumeInitiation(byte[] msg, long now) {
+        return applyInitiation(msg, openInitiation(msg, false), now);
+    }
+
+    /**
+     * The Diffie-Hellman part of consuming initiation {@code msg}: the {@code es} agreement and the initiator's
+     * static key, and with {@code prepareResponse} also the responder's ephemeral key pair and its two agreements
+     * for {@link #createResponse}. Reads only this interface's static keys, so any thread may call it (a handshake
+     * executor); {@link #applyInitiation} finishes on the event loop.
+     */
+    OpenedInitiation openInitiation(byte[] msg, boolean prepareResponse) {
         byte[] chainKey = INITIAL_CHAIN_KEY;
         byte[] hash = WireGuardCrypto.hash(INITIAL_HASH, staticPublic);
         byte[] e = Arrays.copyOfRange(msg, 8, 40);
@@ -101,50 +111,73 @@ final class NoiseHandshake {
         try {
             k = WireGuardCrypto.kdf(2, chainKey, WireGuardCrypto.dh(staticPrivate, e));
         } catch (IllegalArgumentException lowOrder) {
-            counters.drop(Drop.HANDSHAKE_FAILED, null);
-            return null;
+            return OpenedInitiation.FAILED;
         }
         chainKey = k[0];
         byte[] encStatic = Arrays.copyOfRange(msg, 40, 88);
         byte[] peerKey = WireGuardCrypto.aeadOpen(k[1], 0, encStatic, hash);
         if (peerKey == null) {
-            counters.drop(Drop.HANDSHAKE_FAILED, null);
-            return null;
+            return OpenedInitiation.FAILED;
         }
         hash = WireGuardCrypto.hash(hash, encStatic);
-        WireGuardPeer peer = peers.get(ByteBuffer.wrap(peerKey));
+        PreparedResponse prepared = null;
+        if (prepareResponse) {
+            byte[] ePriv = WireGuardCrypto.generatePrivateKey(random);
+            try {
+                prepared = new PreparedResponse(WireGuardCrypto.publicKey(ePriv), WireGuardCrypto.dh(ePriv, e),
+                        WireGuardCrypto.dh(ePriv, peerKey));
+            } catch (IllegalArgumentException lowOrder) {
+                prepared = null; // createResponse computes it again and counts the failure
+            } finally {
+                Arrays.fill(ePriv, (byte) 0);
+            }
+        }
+        return new OpenedInitiation(e, chainKey, hash, peerKey, prepared);
+    }
+
+    /** Finishes consuming initiation {@code msg} from what {@link #openInitiation} found: event loop only. */
+    WireGuardPeer applyInitiation(byte[] msg, OpenedInitiation opened, long now) {
+        if (opened == OpenedInitiation.FAILED) {
+            return dropped(opened, Drop.HANDSHAKE_FAILED, null);
+        }
+        byte[] chainKey = opened.chainKey;
+        byte[] hash = opened.hash;
+        WireGuardPeer peer = peers.get(ByteBuffer.wrap(opened.peerKey));
         if (peer == null) {
-            counters.drop(Drop.UNKNOWN_PEER, null);
-            return null;
+            return dropped(opened, Drop.UNKNOWN_PEER, null);
         }
         Handshake hs = peer.handshake;
-        k = WireGuardCrypto.kdf(2, chainKey, hs.precomputedStaticStatic);
+        byte[][] k = WireGuardCrypto.kdf(2, chainKey, hs.precomputedStaticStatic);
         chainKey = k[0];
         byte[] encTimestamp = Arrays.copyOfRange(msg, 88, 116);
         byte[] timestamp = WireGuardCrypto.aeadOpen(k[1], 0, encTimestamp, hash);
         if (timestamp == null) {
-            counters.drop(Drop.HANDSHAKE_FAILED, peer);
-            return null;
+            return dropped(opened, Drop.HANDSHAKE_FAILED, peer);
         }
         hash = WireGuardCrypto.hash(hash, encTimestamp);
         if (!Tai64n.isAfter(timestamp, hs.latestTimestamp)) {
-            counters.drop(Drop.HANDSHAKE_REPLAY, peer);
-            return null;
+            return dropped(opened, Drop.HANDSHAKE_REPLAY, peer);
         }
         if (hs.lastInitiationConsumed != WireGuardPeer.NEVER
                 && now - hs.lastInitiationConsumed < Handshake.MIN_INITIATION_INTERVAL) {
-            counters.drop(Drop.HANDSHAKE_FLOOD, peer);
-            return null;
+            return dropped(opened, Drop.HANDSHAKE_FLOOD, peer);
         }
         clear(hs);
         hs.latestTimestamp = timestamp;
         hs.lastInitiationConsumed = now;
         hs.hash = hash;
         hs.chainKey = chainKey;
-        hs.remoteEphemeral = e;
+        hs.remoteEphemeral = opened.e;
         hs.remoteIndex = getIntLE(msg, SENDER_OFFSET);
+        hs.preparedResponse = opened.prepared;
         hs.state = Handshake.State.INITIATION_CONSUMED;
         return peer;
+    }
+
+    private WireGuardPeer dropped(OpenedInitiation opened, Drop reason, WireGuardPeer peer) {
+        opened.wipe();
+        counters.drop(reason, peer);
+        return null;
     }
 
     /**
@@ -160,20 +193,26 @@ final class NoiseHandshake {
         }
         byte[] chainKey = hs.chainKey;
         byte[] hash = hs.hash;
-        byte[] ePriv = WireGuardCrypto.generatePrivateKey(random);
-        byte[] ePub = WireGuardCrypto.publicKey(ePriv);
+        PreparedResponse prepared = hs.preparedResponse;
+        if (prepared == null) {
+            byte[] ePriv = WireGuardCrypto.generatePrivateKey(random);
+            try {
+                prepared = new PreparedResponse(WireGuardCrypto.publicKey(ePriv),
+                        WireGuardCrypto.dh(ePriv, hs.remoteEphemeral), WireGuardCrypto.dh(ePriv, peer.publicKey));
+            } catch (IllegalArgumentException lowOrder) {
+                clear(hs);
+                counters.drop(Drop.HANDSHAKE_FAILED, peer);
+                return null;
+            } finally {
+                Arrays.fill(ePriv, (byte) 0);
+            }
+        }
+        byte[] ePub = prepared.ephemeralPublic;
         chainKey = WireGuardCrypto.kdf(1, chainKey, ePub)[0];
         hash = WireGuardCrypto.hash(hash, ePub);
-        try {
-            chainKey = WireGuardCrypto.kdf(1, chainKey, WireGuardCrypto.dh(ePriv, hs.remoteEphemeral))[0];
-            chainKey = WireGuardCrypto.kdf(1, chainKey, WireGuardCrypto.dh(ePriv, peer.publicKey))[0];
-        } catch (IllegalArgumentException lowOrder) {
-            clear(hs);
-            counters.drop(Drop.HANDSHAKE_FAILED, peer);
-            return null;
-        } finally {
-            Arrays.fill(ePriv, (byte) 0);
-        }
+        chainKey = WireGuardCrypto.kdf(1, chainKey, prepared.ee)[0];
+        chainKey = WireGuardCrypto.kdf(1, chainKey, prepared.se)[0];
+        prepared.wipe();
         byte[][] k = WireGuardCrypto.kdf(3, chainKey, hs.presharedKey);
         chainKey = k[0];
         hash = WireGuardCrypto.hash(hash, k[1]);
@@ -247,6 +286,50 @@ final class NoiseHandshake {
     /** Sets the preshared key a peer's next handshake uses. */
     void presharedKey(WireGuardPeer peer, byte[] key) {
         peer.handshake.presharedKey = key;
+    }
+
+    /** What {@link #openInitiation} found; {@link #FAILED} when the initiation does not open. */
+    static final class OpenedInitiation {
+        static final OpenedInitiation FAILED = new OpenedInitiation(null, null, null, null, null);
+
+        final byte[] e;
+        final byte[] chainKey;
+        final byte[] hash;
+        final byte[] peerKey;
+        final PreparedResponse prepared;
+
+        OpenedInitiation(byte[] e, byte[] chainKey, byte[] hash, byte[] peerKey, PreparedResponse prepared) {
+            this.e = e;
+            this.chainKey = chainKey;
+            this.hash = hash;
+            this.peerKey = peerKey;
+            this.prepared = prepared;
+        }
+
+        /** Zeroes the agreements computed ahead, for an initiation that will not be answered. */
+        void wipe() {
+            if (prepared != null) {
+                prepared.wipe();
+            }
+        }
+    }
+
+    /** The responder's ephemeral public key and its agreements {@code ee} and {@code se}, computed ahead. */
+    static final class PreparedResponse {
+        final byte[] ephemeralPublic;
+        final byte[] ee;
+        final byte[] se;
+
+        PreparedResponse(byte[] ephemeralPublic, byte[] ee, byte[] se) {
+            this.ephemeralPublic = ephemeralPublic;
+            this.ee = ee;
+            this.se = se;
+        }
+
+        void wipe() {
+            Arrays.fill(ee, (byte) 0);
+            Arrays.fill(se, (byte) 0);
+        }
     }
 
     /** A response message and the responder's keypair it derived. */

@@ -13,6 +13,8 @@ import io.netty.util.concurrent.Ticker;
 
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 import static io.github.nettytun.handler.vpn.wireguard.Messages.COOKIE_REPLY_LENGTH;
@@ -33,7 +35,8 @@ import static io.github.nettytun.handler.vpn.wireguard.Messages.getIntLE;
  * <ol>
  *   <li>A datagram is classified by its type and length; anything else is {@code MALFORMED}.</li>
  *   <li>Handshake messages need a valid MAC1, a token of their source address's rate limit and room in the
- *       device's handshake work budget; while the device is under load or the source is over its rate, a valid
+ *       device's handshake work budget (or, with a handshake executor, in its queue: an initiation's
+ *       Diffie-Hellman work then runs there and the rest back on the event loop); while the device is under load or the source is over its rate, a valid
  *       MAC2 too (otherwise a cookie reply answers them). An initiation is consumed and answered, a response
  *       completes our handshake (a keepalive or the staged packets confirm it to the peer), a cookie reply gives us
  *       the peer's cookie.</li>
@@ -64,6 +67,10 @@ final class ReceivePath {
     private final byte[] sealed = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
     private final byte[] plain = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
     private boolean dirty;
+    private Executor handshakeExecutor;
+    private int handshakeQueue;
+    private int handshakesInFlight;
+    private boolean closed;
 
     ReceivePath(Channel tun, SendPath send, IndexTable indices, NoiseHandshake noise, CookieChecker cookies,
                 HandshakeLoad load, HandshakeRateLimiter limiter, AllowedIps<WireGuardPeer> allowedIps,
@@ -83,6 +90,16 @@ final class ReceivePath {
         this.ticker = ticker;
         this.clock = clock;
         this.onHandshake = onHandshake;
+    }
+
+    /**
+     * Consumes initiations on {@code executor} instead of the event loop, at most {@code queue} at a time (more are
+     * dropped as {@code HANDSHAKE_OVERLOAD}); the device is under load from an eighth of that on, as in wireguard-go.
+     * The work budget does not apply then.
+     */
+    void handshakeExecutor(Executor executor, int queue) {
+        this.handshakeExecutor = executor;
+        this.handshakeQueue = queue;
     }
 
     /** Handles one datagram read from the UDP socket (taking ownership of it). */
@@ -222,9 +239,9 @@ final class ReceivePath {
      * table slot); then a token of the source's unproven bucket while the device is not under load, else a valid
      * MAC2 (a cookie reply otherwise) and a token of the proven bucket; then the device's work budget.
      */
-    private boolean admit(byte[] msg, int mac1Offset, InetSocketAddress sender, long now) {
+    private boolean admit(byte[] msg, int mac1Offset, InetSocketAddress sender, long now, boolean budgeted) {
         int slot = limiter.find(sender, now);
-        boolean underLoad = load.underLoad(now);
+        boolean underLoad = load.underLoad(now) || !budgeted && handshakesInFlight >= handshakeQueue / 8;
         if (slot >= 0 && (underLoad || !limiter.hasUnproven(slot, now)) && !limiter.hasProven(slot, now)) {
             counters.drop(Drop.RATE_LIMITED, null);
             return false;
@@ -248,7 +265,7 @@ final class ReceivePath {
                 return false;
             }
         }
-        if (!load.admit(now)) {
+        if (budgeted ? !load.admit(now) : !load.admitQueued(now, handshakesInFlight, handshakeQueue)) {
             counters.drop(Drop.HANDSHAKE_OVERLOAD, null);
             return false;
         }
@@ -257,18 +274,61 @@ final class ReceivePath {
 
     private void receiveInitiation(byte[] msg, InetSocketAddress sender) {
         long now = ticker.nanoTime();
-        if (!admit(msg, INITIATION_MAC1, sender, now)) {
+        Executor executor = handshakeExecutor;
+        if (!admit(msg, INITIATION_MAC1, sender, now, executor == null)) {
+            return;
+        }
+        if (executor != null) {
+            receiveInitiationOn(executor, msg, sender);
             return;
         }
         try {
-            receiveAdmittedInitiation(msg, sender, now);
+            receiveOpenedInitiation(msg, noise.openInitiation(msg, false), sender, now);
         } finally {
             load.worked(now, ticker.nanoTime());
         }
     }
 
-    private void receiveAdmittedInitiation(byte[] msg, InetSocketAddress sender, long now) {
-        WireGuardPeer peer = noise.consumeInitiation(msg, now);
+    /**
+     * The Diffie-Hellman work of an admitted initiation on the executor, the rest back on the event loop (the state
+     * stays confined there). A device closed meanwhile, or a loop that went away, drops it ({@code CLOSED}).
+     */
+    private void receiveInitiationOn(Executor executor, byte[] msg, InetSocketAddress sender) {
+        handshakesInFlight++;
+        try {
+            executor.execute(() -> {
+                NoiseHandshake.OpenedInitiation opened = noise.openInitiation(msg, true);
+                try {
+                    tun.eventLoop().execute(() -> finishInitiation(msg, opened, sender));
+                } catch (RejectedExecutionException loopGone) {
+                    opened.wipe();
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            handshakesInFlight--;
+            counters.drop(Drop.HANDSHAKE_OVERLOAD, null);
+        }
+    }
+
+    private void finishInitiation(byte[] msg, NoiseHandshake.OpenedInitiation opened, InetSocketAddress sender) {
+        handshakesInFlight--;
+        if (closed) {
+            opened.wipe();
+            counters.drop(Drop.CLOSED, null);
+            return;
+        }
+        receiveOpenedInitiation(msg, opened, sender, ticker.nanoTime());
+        send.flush();
+    }
+
+    /** The device closed: initiations still on the handshake executor are dropped when they come back. */
+    void close() {
+        closed = true;
+    }
+
+    private void receiveOpenedInitiation(byte[] msg, NoiseHandshake.OpenedInitiation opened,
+                                         InetSocketAddress sender, long now) {
+        WireGuardPeer peer = noise.applyInitiation(msg, opened, now);
         if (peer == null) {
             return;
         }
@@ -282,7 +342,7 @@ final class ReceivePath {
 
     private void receiveResponse(byte[] msg, InetSocketAddress sender) {
         long now = ticker.nanoTime();
-        if (!admit(msg, RESPONSE_MAC1, sender, now)) {
+        if (!admit(msg, RESPONSE_MAC1, sender, now, true)) {
             return;
         }
         try {

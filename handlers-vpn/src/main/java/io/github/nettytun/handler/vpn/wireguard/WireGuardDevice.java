@@ -27,6 +27,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -66,6 +67,8 @@ public final class WireGuardDevice implements DropCounts {
     private final Consumer<WireGuardPeer> onHandshake;
 
     private final Map<ByteBuffer, WireGuardPeer> peers = new LinkedHashMap<>();
+    private final Executor handshakeExecutor;
+    private final int handshakeQueue;
     private final AllowedIps<WireGuardPeer> allowedIps = new AllowedIps<>();
     private final Counters counters = new Counters();
     private final IndexTable indices;
@@ -102,6 +105,8 @@ public final class WireGuardDevice implements DropCounts {
         this.configuredTicker = options.ticker;
         this.ticker = options.ticker != null ? options.ticker : Ticker.systemTicker();
         this.onHandshake = options.onHandshake;
+        this.handshakeExecutor = options.handshakeExecutor;
+        this.handshakeQueue = options.handshakeQueue;
         this.indices = new IndexTable(random);
         this.noise = new NoiseHandshake(staticPrivate, staticPublic, peers, indices, random, clock, counters);
         this.cookieChecker = new CookieChecker(staticPublic, random, timers.cookieRefreshTime);
@@ -300,6 +305,9 @@ public final class WireGuardDevice implements DropCounts {
             sendPath = new SendPath(udpChannel, allowedIps, noise, counters, timers, cipher, mtu, ticker);
             receivePath = new ReceivePath(tunChannel, sendPath, indices, noise, cookieChecker, load, limiter,
                     allowedIps, counters, timers, cipher, ticker, clock, onHandshake);
+            if (handshakeExecutor != null) {
+                receivePath.handshakeExecutor(handshakeExecutor, handshakeQueue);
+            }
             timerWheel = eventLoop.scheduleAtFixedRate(this::tick, timers.tick, timers.tick, TimeUnit.NANOSECONDS);
             for (WireGuardPeer peer : peers.values()) {
                 if (peer.persistentKeepaliveSeconds() > 0) {
@@ -322,6 +330,9 @@ public final class WireGuardDevice implements DropCounts {
     public void close() {
         Runnable stop = () -> {
             closed = true;
+            if (receivePath != null) {
+                receivePath.close();
+            }
             if (timerWheel != null) {
                 timerWheel.cancel(false);
                 timerWheel = null;

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -30,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Handshake floods against B on embedded channels (mock time): the per-source rate limits, the cookie that proves
- * an address, and the work budget. The real-server floods are the examples' {@code HandshakeFloodTest}.
+ * an address, the work budget, and the handshake executor's bounded queue. The real-server floods are the examples'
+ * {@code HandshakeFloodTest}.
  */
 class HandshakeFloodTest {
 
@@ -43,6 +46,8 @@ class HandshakeFloodTest {
     private EmbeddedPeer c;
     private WireGuardPeer bAtA;
     private WireGuardPeer bAtC;
+    /** B's handshake executor where a test gives it one: the test runs its tasks. */
+    private final Deque<Runnable> handshakeWork = new ArrayDeque<>();
 
     /** A and B are peers; C knows B's public key but is not B's peer (the attacker). */
     private void start(WireGuardOptions optionsB) {
@@ -202,5 +207,72 @@ class HandshakeFloodTest {
         }
         assertEquals(1000, b.device.dropped(Drop.BAD_MAC1));
         assertEquals(0, b.device.handshakeSourcesTracked(), "no table entry for senders without our public key");
+    }
+
+    /** Runs what waits on B's handshake executor, then what that handed back to B's event loop. */
+    private void runHandshakeWork() {
+        for (Runnable task; (task = handshakeWork.poll()) != null; ) {
+            task.run();
+        }
+        b.channel.runPendingTasks();
+    }
+
+    @Test
+    void anInitiationIsWorkedOnTheExecutorAndAnsweredOnTheLoop() {
+        start(new WireGuardOptions().handshakeExecutor(handshakeWork::add, 64));
+        a.fromTun(udp(A4, B4, 10));
+        for (DatagramPacket d : a.sent()) {
+            b.fromNetwork(d.content(), ADDR_A);
+        }
+        assertTrue(b.sent().isEmpty(), "no answer before the executor did the work");
+        assertEquals(1, handshakeWork.size());
+        runHandshakeWork();
+        EmbeddedPeer.exchange(a, b);
+        assertEquals(1, b.delivered.size(), "A's packet came through: " + b.device);
+        assertEquals(1, bAtA.handshakes(), "A's handshake completed");
+        assertEquals(0, b.device.dropped(Drop.HANDSHAKE_OVERLOAD));
+    }
+
+    @Test
+    void theExecutorQueueIsBoundedAndPutsTheDeviceUnderLoad() {
+        start(new WireGuardOptions().handshakeExecutor(handshakeWork::add, 8).handshakeRateLimit(1000, 1000, 1024));
+        b.fromNetwork(Unpooled.wrappedBuffer(c.device.createInitiation(bAtC)), addrC);
+        assertEquals(1, handshakeWork.size(), "the first is queued, and an eighth of the queue is load");
+        b.fromNetwork(Unpooled.wrappedBuffer(c.device.createInitiation(bAtC)), addrC);
+        List<DatagramPacket> replies = b.sent();
+        assertEquals(1, replies.size(), "under load: a cookie reply");
+        c.fromNetwork(replies.get(0).content(), ADDR_B);
+        for (int i = 0; i < 10; i++) {
+            b.fromNetwork(Unpooled.wrappedBuffer(c.device.createInitiation(bAtC)), addrC); // with MAC2 now
+        }
+        assertEquals(8, handshakeWork.size(), "the queue holds 8: " + b.device);
+        assertEquals(3, b.device.dropped(Drop.HANDSHAKE_OVERLOAD), "the rest are dropped: " + b.device);
+        runHandshakeWork();
+        assertEquals(8, b.device.dropped(Drop.UNKNOWN_PEER), "each queued one was worked on: " + b.device);
+        assertEquals(0, b.device.indexTableSize(), "no state for them");
+        assertTrue(b.sent().isEmpty());
+
+        // A second later the queue is empty and the load over: A handshakes without a cookie.
+        time.advance(1, TimeUnit.SECONDS);
+        a.fromTun(udp(A4, B4, 10));
+        for (int round = 0; round < 4; round++) {
+            EmbeddedPeer.exchange(a, b);
+            runHandshakeWork();
+        }
+        assertEquals(1, b.delivered.size(), "A's packet came through: " + b.device);
+        assertFalse(bAtA.cookieGenerator.hasCookie(), "A was not asked for a cookie");
+    }
+
+    @Test
+    void workThatComesBackAfterCloseIsDropped() {
+        start(new WireGuardOptions().handshakeExecutor(handshakeWork::add, 64));
+        a.fromTun(udp(A4, B4, 10));
+        for (DatagramPacket d : a.sent()) {
+            b.fromNetwork(d.content(), ADDR_A);
+        }
+        b.device.close();
+        runHandshakeWork();
+        assertTrue(b.sent().isEmpty(), "no response from a closed device");
+        assertEquals(1, b.device.dropped(Drop.CLOSED), b.device.toString());
     }
 }
