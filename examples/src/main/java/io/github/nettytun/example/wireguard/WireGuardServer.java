@@ -23,6 +23,9 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.util.concurrent.DefaultEventExecutorGroup;
+import io.netty.util.concurrent.DefaultThreadFactory;
+import io.netty.util.concurrent.EventExecutorGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -80,9 +83,17 @@ public final class WireGuardServer implements Callable<Integer> {
     long statsInterval;
 
     @Option(names = "--handshake-work-percent", defaultValue = "25", paramLabel = "PERCENT",
-            description = "Share of the event loop handshake work (Diffie-Hellman) may take in each 100 ms; beyond it "
-                    + "handshakes are dropped and cookies required (1-100, default 25).")
+            description = "With --handshake-threads 0: share of the event loop handshake work (Diffie-Hellman) may "
+                    + "take in each 100 ms; beyond it handshakes are dropped and cookies required (1-100, default 25).")
     int handshakeWorkPercent;
+
+    /** Initiations that may wait for a handshake thread (wireguard-go: 4096 for all its workers). */
+    private static final int HANDSHAKE_QUEUE = 1024;
+
+    @Option(names = "--handshake-threads", defaultValue = "1", paramLabel = "N",
+            description = "Threads for handshake Diffie-Hellman work, apart from the data path (0-64, default 1); 0 "
+                    + "does it on the event loop within --handshake-work-percent.")
+    int handshakeThreads;
 
     @Option(names = "--debug", description = "Show the stack trace of a failure (operators get one line without it).")
     boolean debug;
@@ -240,7 +251,17 @@ public final class WireGuardServer implements Callable<Integer> {
             throw new StartupException(2, "--handshake-work-percent " + handshakeWorkPercent + " (expected 1-100)",
                     null);
         }
-        WireGuardDevice device = new WireGuardDevice(cfg.privateKey(), new WireGuardOptions().mtu(mtu)
+        if (handshakeThreads < 0 || handshakeThreads > 64) {
+            throw new StartupException(2, "--handshake-threads " + handshakeThreads + " (expected 0-64)", null);
+        }
+        WireGuardOptions wgOptions = new WireGuardOptions();
+        // Threads start with their first task, so a start that fails before Running owns the group leaves none.
+        EventExecutorGroup handshakeGroup = handshakeThreads == 0 ? null
+                : new DefaultEventExecutorGroup(handshakeThreads, new DefaultThreadFactory("wg-handshake", true));
+        if (handshakeGroup != null) {
+            wgOptions.handshakeExecutor(handshakeGroup, HANDSHAKE_QUEUE);
+        }
+        WireGuardDevice device = new WireGuardDevice(cfg.privateKey(), wgOptions.mtu(mtu)
                 .handshakeWorkPercent(handshakeWorkPercent)
                 .onHandshake(peer -> out.printf(Locale.ROOT, "%s %s: handshake %d with %s at %s%n",
                         LocalTime.now().truncatedTo(ChronoUnit.SECONDS), name, peer.handshakes(),
@@ -251,7 +272,7 @@ public final class WireGuardServer implements Callable<Integer> {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1,
                 useIoUring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
         EventLoopGroup uapiGroup = uapi ? new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory()) : null;
-        Running running = new Running(name, group, uapiGroup);
+        Running running = new Running(name, group, uapiGroup, handshakeGroup);
         try {
             Class<? extends TunChannel> tunClass = useIoUring ? IoUringTunChannel.class : EpollTunChannel.class;
             Class<? extends DatagramChannel> udpClass = useIoUring ? IoUringDatagramChannel.class
@@ -289,10 +310,12 @@ public final class WireGuardServer implements Callable<Integer> {
         }
         int accepted = running.tunnel.tunChannel().config().getAcceptedOffloads();
         out.printf(Locale.ROOT, "netty-tun WireGuard %s: transport %s, offload %s, JDK %s, listening on UDP %d, "
-                        + "public key %s, %d peer(s)%s%n", name, useIoUring ? "io_uring" : "epoll",
+                        + "public key %s, %d peer(s), handshakes %s%s%n", name, useIoUring ? "io_uring" : "epoll",
                 useOffload ? "on (kernel accepted " + TunOffloads.toString(accepted) + ')' : "off",
                 System.getProperty("java.version"), running.tunnel.listenAddress().getPort(),
                 Base64.getEncoder().encodeToString(device.publicKey()), cfg.peers().size(),
+                handshakeThreads == 0 ? "on the event loop (" + handshakeWorkPercent + " %)"
+                        : "on " + handshakeThreads + " thread(s)",
                 uapi ? ", wg tool socket " + running.uapi.socket() : "");
         return running;
     }
@@ -368,15 +391,17 @@ public final class WireGuardServer implements Callable<Integer> {
         private final String name;
         private final EventLoopGroup group;
         private final EventLoopGroup uapiGroup;
+        private final EventExecutorGroup handshakeGroup;
         WireGuardTunnel tunnel;
         UapiServer uapi;
         StatsReporter stats;
         private volatile boolean closed;
 
-        Running(String name, EventLoopGroup group, EventLoopGroup uapiGroup) {
+        Running(String name, EventLoopGroup group, EventLoopGroup uapiGroup, EventExecutorGroup handshakeGroup) {
             this.name = name;
             this.group = group;
             this.uapiGroup = uapiGroup;
+            this.handshakeGroup = handshakeGroup;
         }
 
         /** The tunnel (device, channels). */
@@ -422,6 +447,9 @@ public final class WireGuardServer implements Callable<Integer> {
                 group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
                 if (uapiGroup != null) {
                     uapiGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+                }
+                if (handshakeGroup != null) {
+                    handshakeGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
                 }
             }
         }
