@@ -5,18 +5,24 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.util.concurrent.FastThreadLocal;
 import io.netty.util.internal.SystemPropertyUtil;
 import org.bouncycastle.crypto.InvalidCipherTextException;
 import org.bouncycastle.crypto.modes.ChaCha20Poly1305;
 import org.bouncycastle.crypto.params.KeyParameter;
 import org.bouncycastle.crypto.params.ParametersWithIV;
+import org.conscrypt.Conscrypt;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
 import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
+import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
+import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
+import java.security.Provider;
 import java.util.Locale;
 
 /**
@@ -25,16 +31,19 @@ import java.util.Locale;
  * little-endian) and no associated data. Source and destination may be the same array at the same offset, but
  * BouncyCastle then copies the input first (an allocation per packet); distinct arrays avoid it.
  *
- * <p>Two implementations, chosen by {@link Implementation#DEFAULT}: the JDK's {@code ChaCha20-Poly1305} cipher
+ * <p>Three implementations, chosen by {@link Implementation#DEFAULT}: Conscrypt's (BoringSSL through JNI, used
+ * through a provider instance of our own, never installed in the JVM), the JDK's {@code ChaCha20-Poly1305} cipher
  * (intrinsified on JDK 20 and later on x86_64 and aarch64) and BouncyCastle's {@link ChaCha20Poly1305} (plain
- * Java). {@code TransportCipherBenchmark} (results in {@code benchmarks/results/wireguard-crypto-jdk*.md})
- * measures both on JDK 17 and on the newest JDK: the JDK's was faster on both, so it is the default;
- * {@code -Dio.github.nettytun.wireguard.cipher=jdk|bc} overrides it.
+ * Java). {@code TransportCipherBenchmark} (results in {@code benchmarks/results/wireguard-jmh-jdk*.md}) measures
+ * them on JDK 17 and on the newest JDK; {@code -Dio.github.nettytun.wireguard.cipher=conscrypt|jdk|bc} overrides
+ * the default.
  */
 public abstract class TransportCipher {
 
     /** The implementations. */
     public enum Implementation {
+        /** Conscrypt's {@code ChaCha20/Poly1305/NoPadding} (BoringSSL), where its native library loads. */
+        CONSCRYPT,
         /** {@code javax.crypto.Cipher.getInstance("ChaCha20-Poly1305")}. */
         JDK,
         /** {@code org.bouncycastle.crypto.modes.ChaCha20Poly1305}. */
@@ -42,25 +51,54 @@ public abstract class TransportCipher {
 
         /**
          * The implementation used when none is named: the {@code io.github.nettytun.wireguard.cipher} system
-         * property ({@code jdk} or {@code bc}) if set, otherwise the JDK's, which measured faster on JDK 17 already
-         * and several times faster from JDK 20 on (intrinsics); see {@code TransportCipherBenchmark}.
+         * property ({@code conscrypt}, {@code jdk} or {@code bc}) if set, otherwise Conscrypt's where its native
+         * library loads and the JDK's elsewhere; see {@code TransportCipherBenchmark} and the VPN benchmark.
          */
         public static final Implementation DEFAULT = choose(
                 SystemPropertyUtil.get("io.github.nettytun.wireguard.cipher", "auto"));
 
+        /** Whether this implementation can run here (Conscrypt needs its native library). */
+        public boolean isAvailable() {
+            return this != CONSCRYPT || ConscryptProvider.PROVIDER != null;
+        }
+
         static Implementation choose(String property) {
             switch (property.toLowerCase(Locale.ROOT)) {
+                case "conscrypt":
+                    if (!CONSCRYPT.isAvailable()) {
+                        throw new IllegalStateException("io.github.nettytun.wireguard.cipher=conscrypt, but "
+                                + "Conscrypt does not load here: " + ConscryptProvider.FAILURE);
+                    }
+                    return CONSCRYPT;
                 case "jdk":
                     return JDK;
                 case "bc":
                     return BOUNCY_CASTLE;
                 case "auto":
-                    return JDK;
-
+                    return CONSCRYPT.isAvailable() ? CONSCRYPT : JDK;
                 default:
-                    throw new IllegalArgumentException(
-                            "io.github.nettytun.wireguard.cipher: " + property + " (expected jdk, bc or auto)");
+                    throw new IllegalArgumentException("io.github.nettytun.wireguard.cipher: " + property
+                            + " (expected conscrypt, jdk, bc or auto)");
             }
+        }
+    }
+
+    /** Conscrypt's provider, loaded once; {@code null} (and why) where its native library does not load. */
+    private static final class ConscryptProvider {
+        static final Provider PROVIDER;
+        static final String FAILURE;
+
+        static {
+            Provider provider = null;
+            String failure = null;
+            try {
+                Conscrypt.checkAvailability(); // throws what kept its native library from loading
+                provider = Conscrypt.newProvider();
+            } catch (Throwable t) { // a missing or foreign native library surfaces as an Error
+                failure = t.toString();
+            }
+            PROVIDER = provider;
+            FAILURE = failure;
         }
     }
 
@@ -74,7 +112,17 @@ public abstract class TransportCipher {
         if (key.length != WireGuardCrypto.KEY_LENGTH) {
             throw new IllegalArgumentException("key length: " + key.length + " (expected 32)");
         }
-        return implementation == Implementation.JDK ? new Jdk(key) : new BouncyCastle(key);
+        switch (implementation) {
+            case CONSCRYPT:
+                if (!implementation.isAvailable()) {
+                    throw new IllegalStateException("Conscrypt does not load here: " + ConscryptProvider.FAILURE);
+                }
+                return new Jca(key, Implementation.CONSCRYPT);
+            case JDK:
+                return new Jca(key, Implementation.JDK);
+            default:
+                return new BouncyCastle(key);
+        }
     }
 
     TransportCipher() {
@@ -98,6 +146,75 @@ public abstract class TransportCipher {
 
     /** Which implementation this is. */
     public abstract Implementation implementation();
+
+    /** Scratch for buffers the implementations cannot work on in place (one per thread, the largest message). */
+    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<byte[]>() {
+        @Override
+        protected byte[] initialValue() {
+            return new byte[65536 + WireGuardCrypto.TAG_LENGTH];
+        }
+    };
+
+    /**
+     * Encrypts {@code buf[index, index+length)} in place, the 16-byte tag right after it (within the buffer's
+     * capacity; indexes are not moved). Conscrypt works on direct memory directly; the others on the buffer's
+     * array, or on a per-thread scratch array (a copy in and out) for direct and composite buffers.
+     *
+     * @return {@code length + 16}
+     */
+    public int seal(long counter, ByteBuf buf, int index, int length) {
+        if (buf.hasArray()) {
+            int offset = buf.arrayOffset() + index;
+            return seal(counter, buf.array(), offset, length, buf.array(), offset);
+        }
+        if (buf.nioBufferCount() == 1 && sealDirect(counter, buf, index, length)) {
+            return length + WireGuardCrypto.TAG_LENGTH;
+        }
+        byte[] scratch = SCRATCH.get();
+        buf.getBytes(index, scratch, 0, length);
+        int sealed = seal(counter, scratch, 0, length, scratch, 0);
+        buf.setBytes(index, scratch, 0, sealed);
+        return sealed;
+    }
+
+    /**
+     * Decrypts {@code buf[index, index+length)} (ciphertext followed by its tag) in place: the plaintext, {@code
+     * length - 16} bytes, starts at {@code index}. Indexes are not moved.
+     *
+     * @return whether the tag verified; when it did not, the range holds unspecified bytes
+     */
+    public boolean open(long counter, ByteBuf buf, int index, int length) {
+        if (length < WireGuardCrypto.TAG_LENGTH) {
+            return false;
+        }
+        if (buf.hasArray()) {
+            int offset = buf.arrayOffset() + index;
+            return open(counter, buf.array(), offset, length, buf.array(), offset);
+        }
+        if (buf.nioBufferCount() == 1) {
+            int opened = openDirect(counter, buf, index, length);
+            if (opened >= 0) {
+                return opened == 1;
+            }
+        }
+        byte[] scratch = SCRATCH.get();
+        buf.getBytes(index, scratch, 0, length);
+        if (!open(counter, scratch, 0, length, scratch, 0)) {
+            return false;
+        }
+        buf.setBytes(index, scratch, 0, length - WireGuardCrypto.TAG_LENGTH);
+        return true;
+    }
+
+    /** Seals in place over the buffer's one NIO buffer, or returns false to have it done through an array. */
+    boolean sealDirect(long counter, ByteBuf buf, int index, int length) {
+        return false;
+    }
+
+    /** Opens in place over the buffer's one NIO buffer: 1 verified, 0 failed, -1 done through an array instead. */
+    int openDirect(long counter, ByteBuf buf, int index, int length) {
+        return -1;
+    }
 
     private static final class BouncyCastle extends TransportCipher {
         private final ChaCha20Poly1305 cipher = new ChaCha20Poly1305();
@@ -152,16 +269,21 @@ public abstract class TransportCipher {
         }
     }
 
-    private static final class Jdk extends TransportCipher {
+    /** A JCA cipher: the JDK's or Conscrypt's; both need an {@code init} per packet for the new nonce. */
+    private static final class Jca extends TransportCipher {
         private final Cipher cipher;
         private final SecretKeySpec key;
         private final byte[] nonce = new byte[12];
+        private final Implementation implementation;
 
-        Jdk(byte[] key) {
+        Jca(byte[] key, Implementation implementation) {
+            this.implementation = implementation;
             try {
-                cipher = Cipher.getInstance("ChaCha20-Poly1305");
+                cipher = implementation == Implementation.CONSCRYPT
+                        ? Cipher.getInstance("ChaCha20/Poly1305/NoPadding", ConscryptProvider.PROVIDER)
+                        : Cipher.getInstance("ChaCha20-Poly1305");
             } catch (GeneralSecurityException e) {
-                throw new IllegalStateException("this JDK has no ChaCha20-Poly1305", e);
+                throw new IllegalStateException(implementation + " has no ChaCha20-Poly1305", e);
             }
             this.key = new SecretKeySpec(key, "ChaCha20");
         }
@@ -170,7 +292,7 @@ public abstract class TransportCipher {
             setCounter(nonce, counter);
             try {
                 cipher.init(mode, key, new IvParameterSpec(nonce));
-            } catch (InvalidKeyException sameNonceAsLastInit) {
+            } catch (InvalidKeyException | InvalidAlgorithmParameterException sameNonceAsLastInit) {
                 if (mode != Cipher.DECRYPT_MODE) {
                     throw sameNonceAsLastInit;
                 }
@@ -210,8 +332,43 @@ public abstract class TransportCipher {
         }
 
         @Override
+        boolean sealDirect(long counter, ByteBuf buf, int index, int length) {
+            if (implementation != Implementation.CONSCRYPT) {
+                return false; // SunJCE copies direct buffers through fresh arrays; the scratch array is cheaper
+            }
+            // Two views of the same memory (JCA refuses one object as both); BoringSSL seals in place.
+            ByteBuffer out = buf.nioBuffer(index, length + WireGuardCrypto.TAG_LENGTH);
+            ByteBuffer in = buf.internalNioBuffer(index, length);
+            try {
+                init(Cipher.ENCRYPT_MODE, counter);
+                cipher.doFinal(in, out);
+                return true;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("ChaCha20-Poly1305 encryption failed", e);
+            }
+        }
+
+        @Override
+        int openDirect(long counter, ByteBuf buf, int index, int length) {
+            if (implementation != Implementation.CONSCRYPT) {
+                return -1;
+            }
+            ByteBuffer out = buf.nioBuffer(index, length);
+            ByteBuffer in = buf.internalNioBuffer(index, length);
+            try {
+                init(Cipher.DECRYPT_MODE, counter);
+                cipher.doFinal(in, out);
+                return 1;
+            } catch (AEADBadTagException e) {
+                return 0;
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("ChaCha20-Poly1305 decryption failed", e);
+            }
+        }
+
+        @Override
         public Implementation implementation() {
-            return Implementation.JDK;
+            return implementation;
         }
     }
 

@@ -37,9 +37,12 @@ public final class WireGuardOptions {
         return this;
     }
 
-    /** The transport cipher implementation. */
+    /** The transport cipher implementation (default {@link TransportCipher.Implementation#DEFAULT}). */
     public WireGuardOptions cipher(TransportCipher.Implementation cipher) {
-        this.cipher = Objects.requireNonNull(cipher, "cipher");
+        if (!Objects.requireNonNull(cipher, "cipher").isAvailable()) {
+            throw new IllegalArgumentException(cipher + " is not available here (its native library does not load)");
+        }
+        this.cipher = cipher;
         return this;
     }
 
