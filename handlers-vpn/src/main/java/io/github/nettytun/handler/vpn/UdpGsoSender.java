@@ -131,9 +131,19 @@ public class UdpGsoSender extends BatchingOutboundHandler {
 
     // ------------------------------------------------------------------------------------------------ handler
 
+    /**
+     * Batches plain datagrams. A {@link SegmentedDatagramPacket} written to this handler is a ready run (a sender
+     * that laid its datagrams out in one buffer, as the WireGuard device does): it goes out at once after the
+     * batch, with the same EIO fallback, or split into its datagrams where segmented sends are off.
+     */
     @Override
     protected boolean hold(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (!(msg instanceof DatagramPacket) || msg instanceof SegmentedDatagramPacket || !gsoOn(ctx)) {
+        if (msg instanceof SegmentedDatagramPacket) {
+            writePending(ctx);
+            writeReadyRun(ctx, (SegmentedDatagramPacket) msg, promise);
+            return true;
+        }
+        if (!(msg instanceof DatagramPacket) || !gsoOn(ctx)) {
             return false;
         }
         counters.increment(DATAGRAMS_IN);
@@ -251,6 +261,44 @@ public class UdpGsoSender extends BatchingOutboundHandler {
         ctx.write(send).addListener(new RunListener(ctx, payload, size, first.recipient(), first.sender(), members));
     }
 
+    private void writeReadyRun(ChannelHandlerContext ctx, SegmentedDatagramPacket run, ChannelPromise promise) {
+        ByteBuf payload = run.content();
+        int size = run.segmentSize();
+        int segments = Math.max(1, (payload.readableBytes() + size - 1) / size);
+        // The run's promise goes with its last datagram when it has to be sent as datagrams.
+        ChannelPromise[] members = new ChannelPromise[segments];
+        Arrays.fill(members, 0, segments - 1, ctx.voidPromise());
+        members[segments - 1] = promise;
+        if (!gsoOn(ctx) || segments == 1) {
+            splitInto(ctx, payload.retain(), size, run.recipient(), run.sender(), members);
+            run.release();
+            return;
+        }
+        counters.add(DATAGRAMS_IN, segments);
+        counters.increment(SEGMENTED_SENDS);
+        counters.add(SEGMENTS_SENT, segments);
+        payload.retain();
+        ctx.write(run).addListener(new RunListener(ctx, payload, size, run.recipient(), run.sender(), members));
+    }
+
+    /** Writes {@code payload}'s datagrams of {@code size} bytes one by one, each with its member's promise. */
+    private static void splitInto(ChannelHandlerContext ctx, ByteBuf payload, int size, InetSocketAddress recipient,
+                                  InetSocketAddress sender, ChannelPromise[] members) {
+        try {
+            int index = payload.readerIndex();
+            int end = payload.writerIndex();
+            for (ChannelPromise p : members) {
+                int length = Math.min(size, end - index);
+                ByteBuf part = payload.retainedSlice(index, length);
+                index += length;
+                ctx.write(sender == null ? new DatagramPacket(part, recipient)
+                        : new DatagramPacket(part, recipient, sender), p);
+            }
+        } finally {
+            payload.release();
+        }
+    }
+
     /** Completes a run's promises when its send completes; on EIO resends its packets without GSO. */
     private final class RunListener implements ChannelFutureListener {
         private final ChannelHandlerContext ctx;
@@ -297,15 +345,7 @@ public class UdpGsoSender extends BatchingOutboundHandler {
                 logger.warn("{}: a UDP GSO send to {} failed with EIO (the route cannot segment); sending "
                         + "unsegmented from now on", ctx.channel(), recipient, cause);
             }
-            int index = payload.readerIndex();
-            int end = payload.writerIndex();
-            for (ChannelPromise p : members) {
-                int length = Math.min(size, end - index);
-                ByteBuf part = payload.retainedSlice(index, length);
-                index += length;
-                ctx.write(sender == null ? new DatagramPacket(part, recipient) : new DatagramPacket(part, recipient,
-                        sender), p);
-            }
+            splitInto(ctx, payload.retain(), size, recipient, sender, members); // the listener releases its own
             ctx.flush();
         }
     }

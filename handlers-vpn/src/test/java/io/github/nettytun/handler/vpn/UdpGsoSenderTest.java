@@ -279,6 +279,66 @@ class UdpGsoSenderTest {
         assertFalse(channel.finish());
     }
 
+    /** Three datagrams of 1000 bytes and a last of 600 back to back in one buffer, as the WireGuard device sends. */
+    private static SegmentedDatagramPacket readyRun(List<byte[]> datagrams) {
+        ByteBuf payload = PooledByteBufAllocator.DEFAULT.directBuffer(3600);
+        for (int i = 0; i < 4; i++) {
+            byte[] d = pattern(i < 3 ? 1000 : 600, 40 + i);
+            datagrams.add(d);
+            payload.writeBytes(d);
+        }
+        return new SegmentedDatagramPacket(payload, 1000, A);
+    }
+
+    @Test
+    void aReadyRunGoesOutAfterTheBatchAsItIs() {
+        Recorder recorder = new Recorder();
+        TestSender sender = new TestSender(1024);
+        EmbeddedChannel channel = new EmbeddedChannel(recorder, sender);
+        channel.write(packet(B, 500, 1));
+        channel.write(packet(B, 500, 2));
+        SegmentedDatagramPacket run = readyRun(new ArrayList<>());
+        ChannelFuture future = channel.write(run);
+        channel.flush();
+        assertEquals(2, recorder.sends.size(), recorder.sends.toString());
+        assertEquals(1000, ((SegmentedDatagramPacket) recorder.sends.get(0)).content().readableBytes(),
+                "the batch before it first");
+        assertSame(run, recorder.sends.get(1), "the run itself: no copy");
+        assertTrue(future.isSuccess());
+        assertEquals(2, sender.segmentedSends());
+        assertEquals(2 + 4, sender.segmentsSent());
+        recorder.releaseAll();
+        assertFalse(channel.finish());
+    }
+
+    @Test
+    @AllowLog(logger = "io.github.nettytun.handler.vpn.UdpGsoSender", message = "failed with EIO",
+            reason = "the test answers a segmented send with EIO; the sender logs its fallback once")
+    void aReadyRunIsSplitOnEioAndWhereSegmentedSendsAreOff() {
+        Epoll.ensureAvailability();
+        for (boolean gso : new boolean[] {true, false}) {
+            Recorder recorder = new Recorder();
+            recorder.failure = msg -> msg instanceof SegmentedDatagramPacket
+                    ? new Errors.NativeIoException("sendmsg", -5) : null;
+            UdpGsoSender sender = gso ? new TestSender(1024) : new UdpGsoSender();
+            EmbeddedChannel channel = new EmbeddedChannel(recorder, sender);
+            List<byte[]> datagrams = new ArrayList<>();
+            ChannelFuture future = channel.write(readyRun(datagrams));
+            channel.flush();
+            assertEquals(4, recorder.sends.size(), "gso " + gso + ": " + recorder.sends);
+            for (int i = 0; i < 4; i++) {
+                DatagramPacket p = (DatagramPacket) recorder.sends.get(i);
+                assertFalse(p instanceof SegmentedDatagramPacket);
+                assertEquals(A, p.recipient());
+                assertArrayEquals(datagrams.get(i), ByteBufUtil.getBytes(p.content()), "datagram " + i);
+            }
+            assertTrue(future.isSuccess(), "the run's promise completes with its last datagram");
+            assertEquals(gso ? 1 : 0, sender.fallbacks());
+            recorder.releaseAll();
+            assertFalse(channel.finish());
+        }
+    }
+
     @Test
     void otherMessagesKeepTheirPlaceAndSendersMustMatch() {
         Recorder recorder = new Recorder();

@@ -64,8 +64,6 @@ final class ReceivePath {
     private final Ticker ticker;
     private final Clock clock;
     private final Consumer<WireGuardPeer> onHandshake;
-    private final byte[] sealed = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
-    private final byte[] plain = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
     private boolean dirty;
     private Executor handshakeExecutor;
     private int handshakeQueue;
@@ -154,8 +152,8 @@ final class ReceivePath {
         }
         long counter = buf.getLongLE(ri + 8);
         int cipherLen = len - DATA_HEADER_LENGTH;
-        buf.getBytes(ri + DATA_HEADER_LENGTH, sealed, 0, cipherLen);
-        if (!kp.receive.open(counter, sealed, 0, cipherLen, plain, 0)) {
+        int start = ri + DATA_HEADER_LENGTH;
+        if (!kp.receive.open(counter, buf, start, cipherLen)) { // in place: the plaintext replaces the ciphertext
             datagram.release();
             counters.drop(Drop.DECRYPT_FAILED, peer);
             return;
@@ -185,15 +183,13 @@ final class ReceivePath {
             return;
         }
         peer.timers.dataReceived(now);
-        int ipLen = ipLength(plain, plainLen);
+        int ipLen = ipLength(buf, start, plainLen);
         if (ipLen < 0) {
             datagram.release();
             counters.drop(Drop.INVALID_INNER_PACKET, peer);
             return;
         }
-        int start = ri + DATA_HEADER_LENGTH;
-        buf.setBytes(start, plain, 0, ipLen);
-        boolean v4 = (plain[0] & 0xf0) == 0x40;
+        boolean v4 = (buf.getByte(start) & 0xf0) == 0x40;
         WireGuardPeer source = v4 ? allowedIps.lookup(buf, start + 12, 4) : allowedIps.lookup(buf, start + 8, 16);
         if (source != peer) {
             datagram.release();
@@ -205,17 +201,21 @@ final class ReceivePath {
         dirty = true;
     }
 
-    /** The IP packet length in a decrypted plaintext, or -1 when it is not a well-formed IPv4/IPv6 packet. */
-    static int ipLength(byte[] p, int plainLen) {
-        int version = (p[0] & 0xff) >>> 4;
+    /**
+     * The IP packet length in the decrypted plaintext {@code buf[index, index+plainLen)}, or -1 when it is not a
+     * well-formed IPv4/IPv6 packet.
+     */
+    static int ipLength(ByteBuf buf, int index, int plainLen) {
+        int first = buf.getUnsignedByte(index);
+        int version = first >>> 4;
         int ipLen;
         if (version == 4 && plainLen >= 20) {
-            ipLen = ((p[2] & 0xff) << 8) | (p[3] & 0xff);
-            if (ipLen < 20 || (p[0] & 0x0f) * 4 > ipLen || (p[0] & 0x0f) < 5) {
+            ipLen = buf.getUnsignedShort(index + 2);
+            if (ipLen < 20 || (first & 0x0f) * 4 > ipLen || (first & 0x0f) < 5) {
                 return -1;
             }
         } else if (version == 6 && plainLen >= 40) {
-            ipLen = 40 + (((p[4] & 0xff) << 8) | (p[5] & 0xff));
+            ipLen = 40 + buf.getUnsignedShort(index + 4);
         } else {
             return -1;
         }

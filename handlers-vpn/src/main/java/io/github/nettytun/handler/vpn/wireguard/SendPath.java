@@ -5,15 +5,17 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
+import io.github.nettytun.handler.vpn.UdpGsoSender;
 import io.github.nettytun.handler.vpn.wireguard.DropCounts.Drop;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.concurrent.Ticker;
 
+import java.net.Inet6Address;
 import java.net.InetSocketAddress;
-import java.util.Arrays;
 
 import static io.github.nettytun.handler.vpn.wireguard.Messages.DATA_HEADER_LENGTH;
 import static io.github.nettytun.handler.vpn.wireguard.Messages.DATA_OVERHEAD;
@@ -48,11 +50,13 @@ final class SendPath implements PeerTimers.Actions {
     private final TransportCipher.Implementation cipher;
     private final int mtu;
     private final Ticker ticker;
-    // The ciphers work on arrays: payload goes into one, the cipher writes the other (BouncyCastle copies its
-    // input first when both are one array).
-    private final byte[] plain = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
-    private final byte[] sealed = new byte[65536 + WireGuardCrypto.TAG_LENGTH];
     private boolean dirty;
+    private boolean runs;
+    /** The open run (data messages to one endpoint, one size, back to back), or null. */
+    private ByteBuf run;
+    private InetSocketAddress runRecipient;
+    private int runSegment;
+    private int runCount;
 
     SendPath(Channel udp, AllowedIps<WireGuardPeer> allowedIps, NoiseHandshake noise, Counters counters,
              WireGuardTimers timers, TransportCipher.Implementation cipher, int mtu, Ticker ticker) {
@@ -154,23 +158,42 @@ final class SendPath implements PeerTimers.Actions {
         return length - last + padded;
     }
 
-    /** The hot path: one pass of the cipher over a copy of the payload; the output is one pooled buffer. */
+    /**
+     * The hot path: the payload is copied once, into the buffer that goes to the socket (after the 16-byte header,
+     * zero-padded), and sealed there in place. With {@link #sendRuns} that buffer is the open run: consecutive
+     * messages to one endpoint of one size lie back to back in it and leave as one segmented send.
+     */
     private void seal(WireGuardPeer peer, Keypair kp, ByteBuf packet, long now) {
-        int len = 0;
+        int len = packet != null ? packet.readableBytes() : 0;
+        int padded = paddedLength(len);
+        int size = DATA_HEADER_LENGTH + padded + WireGuardCrypto.TAG_LENGTH;
+        InetSocketAddress endpoint = peer.endpoint();
+        ByteBuf out = runs ? runFor(endpoint, size) : udp.alloc().directBuffer(size);
+        int base = out.writerIndex();
+        long counter = kp.sendCounter++;
+        out.writeIntLE(TYPE_DATA).writeIntLE(kp.remoteIndex).writeLongLE(counter);
         if (packet != null) {
-            len = packet.readableBytes();
-            packet.getBytes(packet.readerIndex(), plain, 0, len);
+            out.writeBytes(packet, packet.readerIndex(), len);
             packet.release();
         }
-        int padded = paddedLength(len);
-        Arrays.fill(plain, len, padded, (byte) 0);
-        long counter = kp.sendCounter++;
-        int sealedLength = kp.send.seal(counter, plain, 0, padded, sealed, 0);
-        ByteBuf out = udp.alloc().directBuffer(DATA_HEADER_LENGTH + sealedLength);
-        out.writeIntLE(TYPE_DATA).writeIntLE(kp.remoteIndex).writeLongLE(counter).writeBytes(sealed, 0, sealedLength);
-        peer.counters.add(Counters.TX_BYTES, out.readableBytes());
+        out.writeZero(padded - len);
+        try {
+            kp.send.seal(counter, out, base + DATA_HEADER_LENGTH, padded);
+        } catch (RuntimeException e) {
+            out.writerIndex(base);
+            if (!runs) {
+                out.release();
+            }
+            throw e;
+        }
+        out.writerIndex(base + size);
+        peer.counters.add(Counters.TX_BYTES, size);
         peer.counters.increment(Counters.TX_PACKETS);
-        write(out, peer.endpoint());
+        if (!runs) {
+            write(out, endpoint);
+        } else if (++runCount == UdpGsoSender.MAX_SEGMENTS || size < runSegment) {
+            closeRun(); // full, or a shorter message ends it (as the kernel's GSO wants)
+        }
         peer.timers.anyAuthenticatedPacketTraversal(now);
         peer.timers.anyAuthenticatedPacketSent();
         if (len > 0) {
@@ -230,8 +253,65 @@ final class SendPath implements PeerTimers.Actions {
                 WireGuardDevice.logger.debug("handshake message to {} not sent: {}", endpoint, f.cause().toString());
             }
         });
+        closeRun(); // in order
         udp.write(new DatagramPacket(udp.alloc().directBuffer(msg.length).writeBytes(msg), endpoint), sent);
         dirty = true;
+    }
+
+    /**
+     * Whether data messages are laid out in runs and written as {@link SegmentedDatagramPacket}s: only when a
+     * {@link UdpGsoSender} in the UDP pipeline takes them (it splits them where segmented sends are off).
+     */
+    void sendRuns(boolean on) {
+        closeRun();
+        this.runs = on;
+    }
+
+    /** The open run if a message of {@code size} bytes to {@code recipient} may join it, else a new one. */
+    private ByteBuf runFor(InetSocketAddress recipient, int size) {
+        if (run != null && (size > runSegment || run.writableBytes() < size || !recipient.equals(runRecipient))) {
+            closeRun();
+        }
+        if (run == null) {
+            int limit = recipient.getAddress() instanceof Inet6Address ? UdpGsoSender.MAX_IPV6_PAYLOAD
+                    : UdpGsoSender.MAX_IPV4_PAYLOAD;
+            run = udp.alloc().directBuffer(limit, limit);
+            runRecipient = recipient;
+            runSegment = size;
+            runCount = 0;
+        }
+        return run;
+    }
+
+    /** Writes the open run, if any: one datagram as itself, more as one segmented send. */
+    private void closeRun() {
+        ByteBuf r = run;
+        if (r == null) {
+            return;
+        }
+        run = null;
+        if (!r.isReadable()) {
+            r.release();
+            return;
+        }
+        if (r.readableBytes() < r.capacity() / 4) { // a lone or short run: a buffer of its size, not 64 KiB
+            ByteBuf small = udp.alloc().directBuffer(r.readableBytes()).writeBytes(r);
+            r.release();
+            r = small;
+        }
+        udp.write(runCount == 1 ? new DatagramPacket(r, runRecipient)
+                : new SegmentedDatagramPacket(r, runSegment, runRecipient), udp.voidPromise());
+        dirty = true;
+    }
+
+    /** The device closes: the open run is written and flushed, or released when the channel cannot take it. */
+    void closeOpenRun(boolean write) {
+        if (write) {
+            flush();
+        } else if (run != null) {
+            run.release();
+            run = null;
+        }
     }
 
     /** A cookie reply (or any message not a peer's) to {@code recipient}. */
@@ -240,12 +320,14 @@ final class SendPath implements PeerTimers.Actions {
     }
 
     private void write(ByteBuf content, InetSocketAddress recipient) {
+        closeRun(); // in order
         udp.write(new DatagramPacket(content, recipient), udp.voidPromise());
         dirty = true;
     }
 
-    /** Flushes the UDP channel if anything was written since the last flush. */
+    /** Writes the open run and flushes the UDP channel if anything was written since the last flush. */
     void flush() {
+        closeRun();
         if (dirty) {
             dirty = false;
             udp.flush();

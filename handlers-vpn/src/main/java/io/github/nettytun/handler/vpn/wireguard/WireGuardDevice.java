@@ -324,11 +324,28 @@ public final class WireGuardDevice implements DropCounts {
     }
 
     /**
+     * Whether data messages go to the UDP pipeline as ready runs ({@code SegmentedDatagramPacket}s of messages
+     * sealed back to back in one buffer): only where a {@code UdpGsoSender} is in that pipeline, as
+     * {@link WireGuardTunnel} has it. Off by default (one {@code DatagramPacket} per message).
+     */
+    void sendRuns(boolean on) {
+        Runnable set = () -> sendPath.sendRuns(on);
+        if (loop.inEventLoop()) {
+            set.run();
+        } else {
+            loop.submit(set).syncUninterruptibly();
+        }
+    }
+
+    /**
      * Stops the timers and releases staged packets; the channels are left to their owner. Packets and datagrams
      * that still arrive are released and counted as dropped ({@link Drop#CLOSED}).
      */
     public void close() {
         Runnable stop = () -> {
+            if (sendPath != null && !closed) {
+                sendPath.closeOpenRun(udp.isActive()); // what was sealed goes out while it can
+            }
             closed = true;
             if (receivePath != null) {
                 receivePath.close();

@@ -284,6 +284,7 @@ public final class WireGuardTunnel implements AutoCloseable {
                 }
                 link.up();
                 device.attach(tun, udp);
+                device.sendRuns(true); // the UdpGsoSender in the UDP pipeline takes ready runs
                 tun.config().setAutoRead(true);
                 udp.config().setAutoRead(true);
                 return new WireGuardTunnel(device, tun, udp, segmenter, coalescer, sender, groSplitter);
