@@ -45,7 +45,13 @@ public final class WireGuardGo {
      * directory is shared by all namespaces.
      */
     public static Process start(TemporaryNetns ns, String ifName) throws IOException, InterruptedException {
-        Process p = ns.spawn("env", "WG_PROCESS_FOREGROUND=1", "wireguard-go", ifName);
+        return start(ns, ifName, "wireguard-go");
+    }
+
+    /** As {@link #start(TemporaryNetns, String)} with another build of wireguard-go ({@code binary}: a path). */
+    public static Process start(TemporaryNetns ns, String ifName, String binary)
+            throws IOException, InterruptedException {
+        Process p = ns.spawn("env", "WG_PROCESS_FOREGROUND=1", binary, ifName);
         Path socket = SOCKET_DIRECTORY.resolve(ifName + ".sock");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!Files.exists(socket)) {

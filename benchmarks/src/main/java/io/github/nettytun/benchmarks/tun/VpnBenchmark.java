@@ -33,10 +33,10 @@ import java.util.concurrent.TimeUnit;
         description = "iperf3 and ping through netty-tun's WireGuard, wireguard-go, OpenVPN and a bare veth pair.")
 public final class VpnBenchmark implements Callable<Integer> {
 
-    static final List<String> DEFAULT_CASES = List.of("veth", "wireguard-go", "openvpn", "ours-epoll-offload",
-            "ours-io_uring-offload", "ours-epoll", "ours-io_uring", "mixed-epoll-offload");
-    static final List<String> SMOKE_CASES = List.of("veth", "wireguard-go", "openvpn", "ours-epoll-offload",
-            "ours-io_uring", "mixed-io_uring-offload");
+    static final List<String> DEFAULT_CASES = List.of("veth", "wireguard-go", "wireguard-go-modern", "openvpn",
+            "ours-epoll-offload", "ours-io_uring-offload", "ours-epoll", "ours-io_uring", "mixed-epoll-offload");
+    static final List<String> SMOKE_CASES = List.of("veth", "wireguard-go", "wireguard-go-modern", "openvpn",
+            "ours-epoll-offload", "ours-io_uring", "mixed-io_uring-offload");
 
     @Option(names = "--cases", split = ",", description = "Cases (default: ${DEFAULT-VALUE}; see VpnCase).")
     List<String> cases;
@@ -61,6 +61,11 @@ public final class VpnBenchmark implements Callable<Integer> {
     @Option(names = "--jvm-arg", description = "An extra option for our server's JVMs, repeatable (a profiler "
             + "agent, a GC choice); recorded in the report.")
     List<String> jvmArgs = new ArrayList<>();
+
+    @Option(names = "--wireguard-go-modern", paramLabel = "PATH", description = "Upstream wireguard-go (with "
+            + "offloads), the bar: case wireguard-go-modern (default: $WIREGUARD_GO_MODERN, else "
+            + "shared/tools/wireguard-go-modern beside the checkout; the case is skipped with a note without one).")
+    Path wireguardGoModern;
 
     @Option(names = "--out", description = "Markdown report (default: benchmarks/results/vpn.md); the PNG charts "
             + "go beside it (NAME-throughput.png, -cpu, -latency).")
@@ -107,14 +112,26 @@ public final class VpnBenchmark implements Callable<Integer> {
             out = smoke ? Files.createTempDirectory("vpn-smoke").resolve("vpn.md")
                     : Paths.get("benchmarks/results/vpn.md");
         }
-        List<VpnCase> all = VpnCase.parse(cases != null ? cases : smoke ? SMOKE_CASES : DEFAULT_CASES, jdks);
+        if (wireguardGoModern == null) {
+            wireguardGoModern = findWireGuardGoModern();
+        } else if (!Files.isExecutable(wireguardGoModern)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--wireguard-go-modern "
+                    + wireguardGoModern + ": not an executable file");
+        }
+        List<String> names = new ArrayList<>(cases != null ? cases : smoke ? SMOKE_CASES : DEFAULT_CASES);
+        if (wireguardGoModern == null && names.remove(VpnReport.MODERN)) {
+            console.println("note: no upstream wireguard-go (--wireguard-go-modern, $WIREGUARD_GO_MODERN or "
+                    + "shared/tools/wireguard-go-modern beside the checkout); its case is skipped");
+        }
+        List<VpnCase> all = VpnCase.parse(names, jdks);
         requireTools(all);
         console.printf(Locale.ROOT, "%d cases x %d rounds, %d s per run after %d s warm-up; our JDKs: %s%n",
                 all.size(), rounds, seconds, warmup, jdks);
         List<VpnReport.Run> runs = new ArrayList<>();
         List<String> failures = new ArrayList<>();
         Progress progress = new Progress(all.size() * rounds);
-        try (VpnSetup.Shared shared = new VpnSetup.Shared(System.getProperty("java.class.path"), jvmArgs)) {
+        try (VpnSetup.Shared shared = new VpnSetup.Shared(System.getProperty("java.class.path"), jvmArgs,
+                wireguardGoModern == null ? null : wireguardGoModern.toString())) {
             for (int round = 1; round <= rounds; round++) {
                 for (VpnCase c : all) {
                     progress.begin(String.format(Locale.ROOT, "round %d/%d %-26s", round, rounds, c.name));
@@ -129,6 +146,7 @@ public final class VpnBenchmark implements Callable<Integer> {
         }
         VpnReport report = new VpnReport(all, jdks, runs, failures, seconds, warmup, rounds, pingInterval,
                 commandLine());
+        report.wireguardGoModern = wireguardGoModern == null ? null : wireguardGoModern.toString();
         Path written = report.write(out);
         console.println();
         console.println(report.tables());
@@ -166,6 +184,24 @@ public final class VpnBenchmark implements Callable<Integer> {
         }
     }
 
+    /**
+     * {@code $WIREGUARD_GO_MODERN}, else {@code shared/tools/wireguard-go-modern} beside this checkout (looked for
+     * from the working directory up, so that a module's tests find it too), else null.
+     */
+    static Path findWireGuardGoModern() {
+        String env = System.getenv("WIREGUARD_GO_MODERN");
+        if (env != null && !env.isEmpty()) {
+            return Files.isExecutable(Paths.get(env)) ? Paths.get(env).toAbsolutePath() : null;
+        }
+        for (Path dir = Paths.get("").toAbsolutePath(); dir.getParent() != null; dir = dir.getParent()) {
+            Path candidate = dir.resolveSibling("shared").resolve("tools").resolve("wireguard-go-modern");
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
     private static void requireTools(List<VpnCase> cases) {
         List<String> missing = new ArrayList<>();
         need(missing, "iperf3", "iperf3");
@@ -173,6 +209,8 @@ public final class VpnBenchmark implements Callable<Integer> {
         for (VpnCase c : cases) {
             if (c.uses(VpnCase.Kind.WIREGUARD_GO)) {
                 need(missing, "wireguard-go", "wireguard-go");
+            }
+            if (c.uses(VpnCase.Kind.WIREGUARD_GO) || c.uses(VpnCase.Kind.WIREGUARD_GO_MODERN)) {
                 need(missing, "wg", "wireguard-tools");
             }
             if (c.uses(VpnCase.Kind.OPENVPN)) {

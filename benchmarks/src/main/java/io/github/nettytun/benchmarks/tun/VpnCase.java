@@ -21,14 +21,16 @@ import java.util.regex.Pattern;
 /**
  * One case of {@link VpnBenchmark}: what runs in namespace A (the iperf3 client, the sender) and in B.
  *
- * <p>Names: {@code veth}, {@code wireguard-go}, {@code openvpn}, {@code ours-TRANSPORT[-offload]} (ours on both
- * sides) and {@code mixed-TRANSPORT[-offload]} (ours in A, wireguard-go in B). Our cases run once per JDK and get
- * the JDK as a suffix ({@code ours-epoll-offload-jdk25}); a name given with a suffix runs on that JDK only.
+ * <p>Names: {@code veth}, {@code wireguard-go} (Debian's build), {@code wireguard-go-modern} (upstream, with
+ * offloads), {@code openvpn}, {@code ours-TRANSPORT[-offload][-sunjce]} (ours on both sides; {@code -sunjce}: the
+ * JDK's transport cipher instead of the default) and {@code mixed-TRANSPORT[-offload]} (ours in A, Debian's
+ * wireguard-go in B). Our cases run once per JDK and get the JDK as a suffix ({@code ours-epoll-offload-jdk25}); a
+ * name given with a suffix runs on that JDK only.
  */
 final class VpnCase {
 
     /** What one side runs. */
-    enum Kind { NONE, WIREGUARD_GO, OPENVPN, OURS }
+    enum Kind { NONE, WIREGUARD_GO, WIREGUARD_GO_MODERN, OPENVPN, OURS }
 
     final String name;
     final Kind a;
@@ -37,14 +39,21 @@ final class VpnCase {
     final Jdk jdk;
     final String transport;
     final boolean offload;
+    /** Our transport cipher ({@code io.github.nettytun.wireguard.cipher}), or null for the default. */
+    final String cipher;
 
     private VpnCase(String name, Kind a, Kind b, Jdk jdk, String transport, boolean offload) {
+        this(name, a, b, jdk, transport, offload, null);
+    }
+
+    private VpnCase(String name, Kind a, Kind b, Jdk jdk, String transport, boolean offload, String cipher) {
         this.name = name;
         this.a = a;
         this.b = b;
         this.jdk = jdk;
         this.transport = transport;
         this.offload = offload;
+        this.cipher = cipher;
     }
 
     boolean ours() {
@@ -60,7 +69,8 @@ final class VpnCase {
         return name;
     }
 
-    private static final Pattern OURS = Pattern.compile("(ours|mixed)-(epoll|io_uring)(-offload)?(?:-jdk(\\d+))?");
+    private static final Pattern OURS =
+            Pattern.compile("(ours|mixed)-(epoll|io_uring)(-offload)?(-sunjce)?(?:-jdk(\\d+))?");
 
     /** The cases {@code names} stand for, each of ours once per JDK in {@code jdks}. */
     static List<VpnCase> parse(List<String> names, List<Jdk> jdks) {
@@ -73,6 +83,10 @@ final class VpnCase {
                 case "wireguard-go":
                     cases.add(new VpnCase(name, Kind.WIREGUARD_GO, Kind.WIREGUARD_GO, null, null, false));
                     continue;
+                case "wireguard-go-modern":
+                    cases.add(new VpnCase(name, Kind.WIREGUARD_GO_MODERN, Kind.WIREGUARD_GO_MODERN, null, null,
+                            false));
+                    continue;
                 case "openvpn":
                     cases.add(new VpnCase(name, Kind.OPENVPN, Kind.OPENVPN, null, null, false));
                     continue;
@@ -81,16 +95,17 @@ final class VpnCase {
             }
             Matcher m = OURS.matcher(name);
             if (!m.matches()) {
-                throw new IllegalArgumentException("unknown case '" + name + "': veth, wireguard-go, openvpn, "
-                        + "ours-{epoll|io_uring}[-offload][-jdkN] or mixed-{epoll|io_uring}[-offload][-jdkN]");
+                throw new IllegalArgumentException("unknown case '" + name + "': veth, wireguard-go, wireguard-go-modern, "
+                        + "openvpn, ours-{epoll|io_uring}[-offload][-sunjce][-jdkN] or mixed-{epoll|io_uring}[-offload][-jdkN]");
             }
             Kind b = m.group(1).equals("ours") ? Kind.OURS : Kind.WIREGUARD_GO;
-            String base = m.group(1) + '-' + m.group(2) + (m.group(3) == null ? "" : m.group(3));
+            String base = m.group(1) + '-' + m.group(2) + (m.group(3) == null ? "" : m.group(3))
+                    + (m.group(4) == null ? "" : m.group(4));
             boolean any = false;
             for (Jdk jdk : jdks) {
-                if (m.group(4) == null || m.group(4).equals(Integer.toString(jdk.feature))) {
+                if (m.group(5) == null || m.group(5).equals(Integer.toString(jdk.feature))) {
                     cases.add(new VpnCase(base + '-' + jdk.label(), Kind.OURS, b, jdk, m.group(2),
-                            m.group(3) != null));
+                            m.group(3) != null, m.group(4) == null ? null : "jdk"));
                     any = true;
                 }
             }

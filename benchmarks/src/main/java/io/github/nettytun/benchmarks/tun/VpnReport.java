@@ -6,6 +6,7 @@
 package io.github.nettytun.benchmarks.tun;
 
 import io.github.nettytun.benchmarks.Medians;
+import io.github.nettytun.handler.vpn.wireguard.TransportCipher;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +25,8 @@ final class VpnReport {
 
     static final String README_BEGIN = "<!-- vpn-benchmark:begin (written by benchmarks/run-vpn-benchmark.sh) -->";
     static final String README_END = "<!-- vpn-benchmark:end -->";
+    /** The case name of upstream wireguard-go, the bar. */
+    static final String MODERN = "wireguard-go-modern";
 
     /** One measured run of one case. */
     static final class Run {
@@ -69,6 +72,8 @@ final class VpnReport {
     private final int rounds;
     private final double pingInterval;
     private final String command;
+    /** Upstream wireguard-go's binary, or null. */
+    String wireguardGoModern;
 
     VpnReport(List<VpnCase> cases, List<VpnCase.Jdk> jdks, List<Run> runs, List<String> failures, int seconds,
               int warmup, int rounds, double pingInterval, String command) {
@@ -145,9 +150,13 @@ final class VpnReport {
             sb.append(i == 0 ? "" : ", ").append(j.label()).append(" = ").append(j.version).append(" (")
                     .append(j.home.getFileName()).append(')');
         }
-        sb.append("; transport cipher: the JDK's ChaCha20-Poly1305\n");
-        sb.append("- Peers: ").append(version("wireguard-go", "--version")).append("; ")
-                .append(version("openvpn", "--version")).append(" (UDP, AES-256-GCM, no DCO); ")
+        sb.append("; transport cipher: ").append(TransportCipher.Implementation.DEFAULT)
+                .append(" unless the case says -sunjce (the JDK's)\n");
+        sb.append("- Peers: ").append(version("wireguard-go", "--version")).append(" (Debian); ");
+        if (wireguardGoModern != null) {
+            sb.append(version(wireguardGoModern, "--version")).append(" (upstream, `wireguard-go-modern`); ");
+        }
+        sb.append(version("openvpn", "--version")).append(" (UDP, AES-256-GCM, no DCO); ")
                 .append(TunBridgeBenchmark.iperfVersion()).append('\n');
         sb.append(String.format(Locale.ROOT, "- Each case set up anew per round, %d interleaved rounds; %d s warm-up, "
                 + "then %d s of one TCP stream with ping every %s s beside it, then %d s of 4 streams; MTU %d "
@@ -159,17 +168,19 @@ final class VpnReport {
         Map<String, double[]> g4 = stats(r -> r.gbit4);
         Map<String, Double> retr1 = medians(r -> r.retransmits1);
         Map<String, Double> retr4 = medians(r -> r.retransmits4);
-        sb.append("| case | 1 stream Gbit/s | min-max | vs wireguard-go | vs veth | retransmits "
-                + "| 4 streams Gbit/s | min-max | vs wireguard-go | vs veth | retransmits |\n");
-        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        sb.append("| case | 1 stream Gbit/s | min-max | vs wireguard-go | vs upstream | vs veth | retransmits "
+                + "| 4 streams Gbit/s | min-max | vs wireguard-go | vs upstream | vs veth | retransmits |\n");
+        sb.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for (String c : g1.keySet()) {
             double[] s1 = g1.get(c);
             double[] s4 = g4.get(c);
-            sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f-%.3f | %s | %s | %.0f | %.3f | %.3f-%.3f | %s | %s "
-                            + "| %.0f |%n", c, s1[0], s1[1], s1[2], ratio(g1, c, "wireguard-go"), ratio(g1, c, "veth"),
-                    retr1.get(c), s4[0], s4[1], s4[2], ratio(g4, c, "wireguard-go"), ratio(g4, c, "veth"),
-                    retr4.get(c)));
+            sb.append(String.format(Locale.ROOT, "| %s | %.3f | %.3f-%.3f | %s | %s | %s | %.0f | %.3f | %.3f-%.3f "
+                            + "| %s | %s | %s | %.0f |%n", c, s1[0], s1[1], s1[2], ratio(g1, c, "wireguard-go"),
+                    ratio(g1, c, MODERN), ratio(g1, c, "veth"), retr1.get(c), s4[0], s4[1], s4[2],
+                    ratio(g4, c, "wireguard-go"), ratio(g4, c, MODERN), ratio(g4, c, "veth"), retr4.get(c)));
         }
+        sb.append("\n\"upstream\" is upstream wireguard-go with its offloads (`wireguard-go-modern`), the bar; "
+                + "\"wireguard-go\" is Debian's build, which has none.\n");
         Map<String, double[]> ping50 = stats(r -> r.pingMedian);
         Map<String, Double> ping99 = medians(r -> r.pingP99);
         Map<String, Double> loss = medians(r -> r.pingLoss);
@@ -205,6 +216,23 @@ final class VpnReport {
                 best = c.name;
             }
         }
+        Map<String, Double> cpu1 = medians(r -> r.cpuMachine1);
+        for (VpnCase.Jdk jdk : jdks) {
+            String bestOnJdk = null;
+            for (VpnCase c : cases) {
+                if (c.ours() && c.b == VpnCase.Kind.OURS && c.jdk == jdk && g1.containsKey(c.name)
+                        && (bestOnJdk == null || g1.get(c.name) > g1.get(bestOnJdk))) {
+                    bestOnJdk = c.name;
+                }
+            }
+            if (bestOnJdk != null) {
+                double needed = jdk.feature >= 25 ? 1.3 : 1.0;
+                target(sb, "best of ours on " + jdk.label() + " (" + bestOnJdk + ") >= " + needed
+                        + "x upstream wireguard-go, 1 stream", g1, bestOnJdk, MODERN, needed);
+                atMost(sb, "CPU-s/GB of " + bestOnJdk + " <= 0.8x upstream wireguard-go's, 1 stream", cpu1,
+                        bestOnJdk, MODERN, 0.8);
+            }
+        }
         if (best != null) {
             target(sb, "best of ours (" + best + ") >= 4x wireguard-go, 1 stream", g1, best, "wireguard-go", 4);
             target(sb, "best of ours (" + best + ") >= 0.10 of veth, 1 stream", g1, best, "veth", 0.10);
@@ -235,6 +263,17 @@ final class VpnReport {
         }
         double ratio = x / y;
         sb.append(String.format(Locale.ROOT, "| %s | %.2fx | %s |%n", what, ratio, ratio >= needed ? "yes" : "no"));
+    }
+
+    private static void atMost(StringBuilder sb, String what, Map<String, Double> medians, String c, String ref,
+                               double allowed) {
+        Double x = medians.get(c);
+        Double y = medians.get(ref);
+        if (x == null || y == null || y == 0) {
+            return;
+        }
+        double ratio = x / y;
+        sb.append(String.format(Locale.ROOT, "| %s | %.2fx | %s |%n", what, ratio, ratio <= allowed ? "yes" : "no"));
     }
 
     private static Map<String, Double> withoutVeth(Map<String, Double> values) {

@@ -5,6 +5,7 @@
  */
 package io.github.nettytun.benchmarks.tun;
 
+import io.github.nettytun.example.wireguard.WireGuardServer;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
 import io.github.nettytun.testing.TemporaryNetns;
 import io.github.nettytun.testing.WireGuardGo;
@@ -44,12 +45,15 @@ final class VpnSetup implements AutoCloseable {
     static final class Shared implements AutoCloseable {
         final String classpath;
         final List<String> jvmArgs;
+        /** Upstream wireguard-go's binary, or null. */
+        final String wireguardGoModern;
         final Path dir;
         private Path[] certificates;
 
-        Shared(String classpath, List<String> jvmArgs) throws IOException {
+        Shared(String classpath, List<String> jvmArgs, String wireguardGoModern) throws IOException {
             this.classpath = classpath;
             this.jvmArgs = jvmArgs;
+            this.wireguardGoModern = wireguardGoModern;
             this.dir = Files.createTempDirectory("vpn-bench");
         }
 
@@ -166,7 +170,9 @@ final class VpnSetup implements AutoCloseable {
                 oursIn.add(ns);
                 ours.add(startOurs(ns, key, port, peerKey, inner, peerInner, peerEndpoint));
             } else {
-                startWireGuardGo(ns, isA ? "a" : "b", key, port, peerKey, inner, peerInner, peerEndpoint);
+                startWireGuardGo(ns, isA ? "a" : "b", kind == VpnCase.Kind.WIREGUARD_GO_MODERN
+                        ? shared.wireguardGoModern : "wireguard-go", key, port, peerKey, inner, peerInner,
+                        peerEndpoint);
             }
         }
         for (int i = 0; i < ours.size(); i++) {
@@ -187,8 +193,12 @@ final class VpnSetup implements AutoCloseable {
                 + "PublicKey = " + Base64.getEncoder().encodeToString(WireGuardCrypto.publicKey(peerKey)) + '\n'
                 + "AllowedIPs = " + peerInner.getHostAddress() + "/32\n"
                 + "Endpoint = " + peerEndpoint + '\n', StandardCharsets.UTF_8);
-        List<String> cmd = new ArrayList<>(List.of(c.jdk.java(), "-Dio.netty.machineId=02:00:00:00:00:01",
-                "--enable-native-access=ALL-UNNAMED"));
+        // The launcher's JVM options (memory limits, allocator mode), as an operator runs the server.
+        List<String> cmd = new ArrayList<>(List.of(c.jdk.java()));
+        cmd.addAll(WireGuardServer.launcherJvmOptions());
+        if (c.cipher != null) {
+            cmd.add("-Dio.github.nettytun.wireguard.cipher=" + c.cipher);
+        }
         cmd.addAll(shared.jvmArgs);
         cmd.addAll(List.of("-cp", shared.classpath, "io.github.nettytun.example.Main", "wireguard",
                 config.toString(), "--interface", "wgb", "--no-uapi", "--transport", c.transport,
@@ -198,11 +208,12 @@ final class VpnSetup implements AutoCloseable {
         return p;
     }
 
-    private void startWireGuardGo(TemporaryNetns ns, String side, byte[] key, int port, byte[] peerKey,
-                                  InetAddress inner, InetAddress peerInner, String peerEndpoint) throws Exception {
+    private void startWireGuardGo(TemporaryNetns ns, String side, String binary, byte[] key, int port,
+                                  byte[] peerKey, InetAddress inner, InetAddress peerInner, String peerEndpoint)
+            throws Exception {
         // The UAPI socket directory is shared by all namespaces: the name must be unique on the machine.
         String ifName = "wgg" + ProcessHandle.current().pid() % 100000 + side;
-        vpn.add(WireGuardGo.start(ns, ifName));
+        vpn.add(WireGuardGo.start(ns, ifName, binary));
         Path keyFile = shared.dir.resolve(ifName + ".key");
         files.add(keyFile);
         Files.writeString(keyFile, Base64.getEncoder().encodeToString(key) + "\n");

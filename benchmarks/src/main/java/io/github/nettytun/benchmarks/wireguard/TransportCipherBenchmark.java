@@ -22,8 +22,8 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
 /**
- * ChaCha20-Poly1305 per transport packet, the JDK's against BouncyCastle's, from one array into another as the
- * device uses them. Run on JDK 17 and on the newest JDK with {@code -prof gc}.
+ * ChaCha20-Poly1305 per transport packet, Conscrypt's, the JDK's and BouncyCastle's, from one array into another
+ * as the device uses them. Run on JDK 17 and on the newest JDK with {@code -prof gc}.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -33,10 +33,10 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = "--enable-native-access=ALL-UNNAMED")
 public class TransportCipherBenchmark {
 
-    @Param({"JDK", "BOUNCY_CASTLE"})
+    @Param({"CONSCRYPT", "JDK", "BOUNCY_CASTLE"})
     TransportCipher.Implementation implementation;
 
-    @Param({"1420"})
+    @Param({"64", "1420", "16384"})
     int size;
 
     private TransportCipher cipher;

@@ -57,7 +57,7 @@ public class WireGuardDataPathBenchmark {
     @Param({"1420"})
     int size;
 
-    @Param({"JDK", "BOUNCY_CASTLE"})
+    @Param({"CONSCRYPT", "JDK", "BOUNCY_CASTLE"})
     TransportCipher.Implementation cipher;
 
     private final byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());

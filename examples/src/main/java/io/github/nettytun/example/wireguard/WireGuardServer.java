@@ -309,10 +309,10 @@ public final class WireGuardServer implements Callable<Integer> {
             throw e;
         }
         int accepted = running.tunnel.tunChannel().config().getAcceptedOffloads();
-        out.printf(Locale.ROOT, "netty-tun WireGuard %s: transport %s, offload %s, JDK %s, listening on UDP %d, "
-                        + "public key %s, %d peer(s), handshakes %s%s%n", name, useIoUring ? "io_uring" : "epoll",
+        out.printf(Locale.ROOT, "netty-tun WireGuard %s: transport %s, offload %s, JDK %s, cipher %s, listening on "
+                        + "UDP %d, public key %s, %d peer(s), handshakes %s%s%n", name, useIoUring ? "io_uring" : "epoll",
                 useOffload ? "on (kernel accepted " + TunOffloads.toString(accepted) + ')' : "off",
-                System.getProperty("java.version"), running.tunnel.listenAddress().getPort(),
+                System.getProperty("java.version"), device.cipher(), running.tunnel.listenAddress().getPort(),
                 Base64.getEncoder().encodeToString(device.publicKey()), cfg.peers().size(),
                 handshakeThreads == 0 ? "on the event loop (" + handshakeWorkPercent + " %)"
                         : "on " + handshakeThreads + " thread(s)",
