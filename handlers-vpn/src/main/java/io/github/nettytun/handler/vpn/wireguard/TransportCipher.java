@@ -12,7 +12,6 @@ import org.bouncycastle.crypto.InvalidCipherTextException;
 import org.bouncycastle.crypto.modes.ChaCha20Poly1305;
 import org.bouncycastle.crypto.params.KeyParameter;
 import org.bouncycastle.crypto.params.ParametersWithIV;
-import org.conscrypt.Conscrypt;
 
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
@@ -22,7 +21,6 @@ import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.security.InvalidAlgorithmParameterException;
 import java.security.InvalidKeyException;
-import java.security.Provider;
 import java.util.Locale;
 
 /**
@@ -83,25 +81,6 @@ public abstract class TransportCipher {
         }
     }
 
-    /** Conscrypt's provider, loaded once; {@code null} (and why) where its native library does not load. */
-    private static final class ConscryptProvider {
-        static final Provider PROVIDER;
-        static final String FAILURE;
-
-        static {
-            Provider provider = null;
-            String failure = null;
-            try {
-                Conscrypt.checkAvailability(); // throws what kept its native library from loading
-                provider = Conscrypt.newProvider();
-            } catch (Throwable t) { // a missing or foreign native library surfaces as an Error
-                failure = t.toString();
-            }
-            PROVIDER = provider;
-            FAILURE = failure;
-        }
-    }
-
     /** A cipher for {@code key} (32 bytes, copied) with the default implementation. */
     public static TransportCipher create(byte[] key) {
         return create(key, Implementation.DEFAULT);
@@ -147,33 +126,39 @@ public abstract class TransportCipher {
     /** Which implementation this is. */
     public abstract Implementation implementation();
 
-    /** Scratch for buffers the implementations cannot work on in place (one per thread, the largest message). */
-    private static final FastThreadLocal<byte[]> SCRATCH = new FastThreadLocal<byte[]>() {
+    /**
+     * Scratch arrays, input and output, for what an implementation does not do in place on the buffer itself (one
+     * pair per thread, the largest message): distinct arrays, as BouncyCastle copies its input first when the two
+     * are one array, and SunJCE allocates for overlapping ones.
+     */
+    private static final FastThreadLocal<byte[][]> SCRATCH = new FastThreadLocal<byte[][]>() {
         @Override
-        protected byte[] initialValue() {
-            return new byte[65536 + WireGuardCrypto.TAG_LENGTH];
+        protected byte[][] initialValue() {
+            return new byte[][] {new byte[65536 + WireGuardCrypto.TAG_LENGTH],
+                    new byte[65536 + WireGuardCrypto.TAG_LENGTH]};
         }
     };
 
     /**
      * Encrypts {@code buf[index, index+length)} in place, the 16-byte tag right after it (within the buffer's
-     * capacity; indexes are not moved). Conscrypt works on direct memory directly; the others on the buffer's
-     * array, or on a per-thread scratch array (a copy in and out) for direct and composite buffers.
+     * capacity; indexes are not moved). Conscrypt works on direct memory directly; otherwise the cipher reads the
+     * buffer's array (or a scratch copy of a direct or composite buffer) into a scratch array that is copied back.
      *
      * @return {@code length + 16}
      */
     public int seal(long counter, ByteBuf buf, int index, int length) {
-        if (buf.hasArray()) {
-            int offset = buf.arrayOffset() + index;
-            return seal(counter, buf.array(), offset, length, buf.array(), offset);
-        }
-        if (buf.nioBufferCount() == 1 && sealDirect(counter, buf, index, length)) {
+        if (!buf.hasArray() && buf.nioBufferCount() == 1 && sealDirect(counter, buf, index, length)) {
             return length + WireGuardCrypto.TAG_LENGTH;
         }
-        byte[] scratch = SCRATCH.get();
-        buf.getBytes(index, scratch, 0, length);
-        int sealed = seal(counter, scratch, 0, length, scratch, 0);
-        buf.setBytes(index, scratch, 0, sealed);
+        byte[][] scratch = SCRATCH.get();
+        int sealed;
+        if (buf.hasArray()) {
+            sealed = seal(counter, buf.array(), buf.arrayOffset() + index, length, scratch[1], 0);
+        } else {
+            buf.getBytes(index, scratch[0], 0, length);
+            sealed = seal(counter, scratch[0], 0, length, scratch[1], 0);
+        }
+        buf.setBytes(index, scratch[1], 0, sealed);
         return sealed;
     }
 
@@ -187,23 +172,24 @@ public abstract class TransportCipher {
         if (length < WireGuardCrypto.TAG_LENGTH) {
             return false;
         }
-        if (buf.hasArray()) {
-            int offset = buf.arrayOffset() + index;
-            return open(counter, buf.array(), offset, length, buf.array(), offset);
-        }
-        if (buf.nioBufferCount() == 1) {
+        if (!buf.hasArray() && buf.nioBufferCount() == 1) {
             int opened = openDirect(counter, buf, index, length);
             if (opened >= 0) {
                 return opened == 1;
             }
         }
-        byte[] scratch = SCRATCH.get();
-        buf.getBytes(index, scratch, 0, length);
-        if (!open(counter, scratch, 0, length, scratch, 0)) {
-            return false;
+        byte[][] scratch = SCRATCH.get();
+        boolean ok;
+        if (buf.hasArray()) {
+            ok = open(counter, buf.array(), buf.arrayOffset() + index, length, scratch[1], 0);
+        } else {
+            buf.getBytes(index, scratch[0], 0, length);
+            ok = open(counter, scratch[0], 0, length, scratch[1], 0);
         }
-        buf.setBytes(index, scratch, 0, length - WireGuardCrypto.TAG_LENGTH);
-        return true;
+        if (ok) {
+            buf.setBytes(index, scratch[1], 0, length - WireGuardCrypto.TAG_LENGTH);
+        }
+        return ok;
     }
 
     /** Seals in place over the buffer's one NIO buffer, or returns false to have it done through an array. */

@@ -58,14 +58,14 @@ public final class WireGuardCrypto {
     }
 
     /**
-     * {@code DH(private, public)}: X25519.
+     * {@code DH(private, public)}: X25519, by {@link X25519Agreement#DEFAULT} (Conscrypt where it loads).
      *
      * @throws IllegalArgumentException when the result is all zeros (a low-order public key), which WireGuard
      *                                  treats as a failed handshake
      */
     public static byte[] dh(byte[] privateKey, byte[] publicKey) {
         byte[] shared = new byte[KEY_LENGTH];
-        if (!X25519.calculateAgreement(privateKey, 0, publicKey, 0, shared, 0)) {
+        if (!X25519Agreement.agree(X25519Agreement.DEFAULT, privateKey, publicKey, shared)) {
             throw new IllegalArgumentException("X25519 produced the all-zero shared secret (low-order point)");
         }
         return shared;

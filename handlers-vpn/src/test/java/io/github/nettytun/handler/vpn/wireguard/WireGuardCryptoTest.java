@@ -68,6 +68,41 @@ class WireGuardCryptoTest {
         assertThrows(IllegalArgumentException.class, () -> WireGuardCrypto.dh(priv, one));
     }
 
+    /** Each X25519 implementation: the RFC 7748 6.1 vector, agreement with the other on random keys, low order. */
+    @ParameterizedTest
+    @EnumSource(X25519Agreement.Implementation.class)
+    void x25519Implementations(X25519Agreement.Implementation impl) {
+        byte[] alice = hex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+        byte[] bobPublic = hex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+        byte[] shared = new byte[32];
+        assertTrue(X25519Agreement.agree(impl, alice, bobPublic, shared));
+        assertArrayEquals(hex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742"), shared);
+        SecureRandom random = new SecureRandom();
+        for (int i = 0; i < 50; i++) {
+            byte[] priv = new byte[32];
+            random.nextBytes(priv); // unclamped too: X25519 clamps
+            byte[] pub = WireGuardCrypto.publicKey(WireGuardCrypto.generatePrivateKey(random));
+            byte[] ours = new byte[32];
+            byte[] reference = new byte[32];
+            assertTrue(X25519Agreement.agree(impl, priv, pub, ours));
+            org.bouncycastle.math.ec.rfc7748.X25519.calculateAgreement(priv, 0, pub, 0, reference, 0);
+            assertArrayEquals(reference, ours);
+        }
+        byte[] one = new byte[32];
+        one[0] = 1;
+        assertFalse(X25519Agreement.agree(impl, alice, one, shared), "low order");
+        assertFalse(X25519Agreement.agree(impl, alice, new byte[32], shared), "zero");
+        assertTrue(X25519Agreement.agree(impl, alice, bobPublic, shared), "usable after a refusal");
+    }
+
+    @Test
+    void x25519DefaultFollowsTheProperty() {
+        assertEquals(X25519Agreement.Implementation.CONSCRYPT, X25519Agreement.choose("auto"),
+                "Conscrypt loads on this machine");
+        assertEquals(X25519Agreement.Implementation.BOUNCY_CASTLE, X25519Agreement.choose("BC"));
+        assertThrows(IllegalArgumentException.class, () -> X25519Agreement.choose("jdk"));
+    }
+
     @Test
     void blake2sRfc7693() {
         assertArrayEquals(hex("508c5e8c327c14e2e1a72ba34eeb452f37458b209ed63a294d999b4c86675982"),
