@@ -319,8 +319,8 @@ final class SendPath implements PeerTimers.Actions {
         write(udp.alloc().directBuffer(msg.length).writeBytes(msg), recipient);
     }
 
+    /** A datagram on its own (cookie replies to anyone keep no order with the open run; it stays open). */
     private void write(ByteBuf content, InetSocketAddress recipient) {
-        closeRun(); // in order
         udp.write(new DatagramPacket(content, recipient), udp.voidPromise());
         dirty = true;
     }
