@@ -254,26 +254,27 @@ final class VpnReport {
         return sb.toString();
     }
 
+    /** A row of the targets table: is c's median at least {@code needed} times ref's? */
     private static void target(StringBuilder sb, String what, Map<String, Double> medians, String c, String ref,
                                double needed) {
-        Double x = medians.get(c);
-        Double y = medians.get(ref);
-        if (x == null || y == null || y == 0) {
-            return;
-        }
-        double ratio = x / y;
-        sb.append(String.format(Locale.ROOT, "| %s | %.2fx | %s |%n", what, ratio, ratio >= needed ? "yes" : "no"));
+        row(sb, what, medians, c, ref, ratio -> ratio >= needed);
     }
 
+    /** A row of the targets table for a cost: is c's median at most {@code allowed} times ref's? */
     private static void atMost(StringBuilder sb, String what, Map<String, Double> medians, String c, String ref,
                                double allowed) {
+        row(sb, what, medians, c, ref, ratio -> ratio <= allowed);
+    }
+
+    private static void row(StringBuilder sb, String what, Map<String, Double> medians, String c, String ref,
+                            java.util.function.DoublePredicate met) {
         Double x = medians.get(c);
         Double y = medians.get(ref);
         if (x == null || y == null || y == 0) {
             return;
         }
         double ratio = x / y;
-        sb.append(String.format(Locale.ROOT, "| %s | %.2fx | %s |%n", what, ratio, ratio <= allowed ? "yes" : "no"));
+        sb.append(String.format(Locale.ROOT, "| %s | %.2fx | %s |%n", what, ratio, met.test(ratio) ? "yes" : "no"));
     }
 
     private static Map<String, Double> withoutVeth(Map<String, Double> values) {
