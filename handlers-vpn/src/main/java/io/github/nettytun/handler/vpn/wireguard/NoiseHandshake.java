@@ -90,11 +90,6 @@ final class NoiseHandshake {
         return msg;
     }
 
-    /** The peer whose initiation {@code msg} is (its MACs already checked), or {@code null} when dropped. */
-    WireGuardPeer consumeInitiation(byte[] msg, long now) {
-        return applyInitiation(msg, openInitiation(msg, false), now);
-    }
-
     /**
      * The Diffie-Hellman part of consuming initiation {@code msg}: the {@code es} agreement and the initiator's
      * static key, and with {@code prepareResponse} also the responder's ephemeral key pair and its two agreements

@@ -36,7 +36,8 @@ import static io.github.nettytun.handler.vpn.wireguard.Messages.getIntLE;
  *   <li>A datagram is classified by its type and length; anything else is {@code MALFORMED}.</li>
  *   <li>Handshake messages need a valid MAC1, a token of their source address's rate limit and room in the
  *       device's handshake work budget (or, with a handshake executor, in its queue: an initiation's
- *       Diffie-Hellman work then runs there and the rest back on the event loop); while the device is under load or the source is over its rate, a valid
+ *       Diffie-Hellman work then runs there and the rest back on the event loop); while the device is under load
+ *       or the source is over its rate, a valid
  *       MAC2 too (otherwise a cookie reply answers them). An initiation is consumed and answered, a response
  *       completes our handshake (a keepalive or the staged packets confirm it to the peer), a cookie reply gives us
  *       the peer's cookie.</li>
