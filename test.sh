@@ -102,6 +102,22 @@ counts() {
         END { printf "tests %d, failures %d, errors %d, skipped %d", sum["tests"], sum["failures"], sum["errors"], sum["skipped"] }'
 }
 
+# The tests that failed or erred in that run, one line each with the start of the message, so that the summary at
+# the end of a long log names them.
+failed_tests() {
+    find . -path '*/target/surefire-reports/TEST-*.xml' -print0 | xargs -0 -r awk '
+        /<testcase / {
+            name = $0; sub(/.*[ \t]name="/, "", name); sub(/".*/, "", name)
+            cls = $0; sub(/.*classname="/, "", cls); sub(/".*/, "", cls); sub(/.*\./, "", cls)
+        }
+        /<(error|failure)[ >]/ {
+            kind = ($0 ~ /<error/) ? "error" : "failure"
+            msg = $0; if (msg ~ /message="/) { sub(/.*message="/, "", msg); sub(/".*/, "", msg) } else msg = ""
+            if (length(msg) > 240) msg = substr(msg, 1, 240) "..."
+            printf "  %s %s.%s: %s\n", kind, cls, name, msg
+        }'
+}
+
 status=0
 summary=()
 for home in "${jdks[@]}"; do
@@ -116,6 +132,9 @@ for home in "${jdks[@]}"; do
         status=1
     fi
     summary+=("JDK $version: $result in $((SECONDS - start)) s; $(counts)")
+    if [ "$result" = FAILED ]; then
+        while IFS= read -r line; do summary+=("$line"); done < <(failed_tests)
+    fi
 done
 # Coverage-guided fuzzing of every parser of untrusted input, bounded (each target its @FuzzTest duration, 10-20 s),
 # on the first JDK; `mvn verify` above already replayed each target's corpus. NETTY_TUN_FUZZ=0 skips it.
