@@ -5,6 +5,8 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
+import io.github.nettytun.handler.codec.offload.Ipv4Header;
+import io.github.nettytun.handler.codec.offload.Ipv6Header;
 import io.github.nettytun.handler.vpn.wireguard.DropCounts.Drop;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -70,6 +72,8 @@ final class ReceivePath {
     private int handshakeQueue;
     private int handshakesInFlight;
     private boolean closed;
+    private final Ipv4Header ipv4 = new Ipv4Header();
+    private final Ipv6Header ipv6 = new Ipv6Header();
 
     ReceivePath(Channel tun, SendPath send, IndexTable indices, NoiseHandshake noise, CookieChecker cookies,
                 HandshakeLoad load, HandshakeRateLimiter limiter, AllowedIps<WireGuardPeer> allowedIps,
@@ -190,8 +194,9 @@ final class ReceivePath {
             counters.drop(Drop.INVALID_INNER_PACKET, peer);
             return;
         }
-        boolean v4 = (buf.getByte(start) & 0xf0) == 0x40;
-        WireGuardPeer source = v4 ? allowedIps.lookup(buf, start + 12, 4) : allowedIps.lookup(buf, start + 8, 16);
+        WireGuardPeer source = (buf.getByte(start) & 0xf0) == 0x40
+                ? allowedIps.lookup(buf, start + Ipv4Header.SOURCE_OFFSET, 4)
+                : allowedIps.lookup(buf, start + Ipv6Header.SOURCE_OFFSET, 16);
         if (source != peer) {
             datagram.release();
             counters.drop(Drop.SOURCE_NOT_ALLOWED, peer);
@@ -204,19 +209,19 @@ final class ReceivePath {
 
     /**
      * The IP packet length in the decrypted plaintext {@code buf[index, index+plainLen)}, or -1 when it is not a
-     * well-formed IPv4/IPv6 packet.
+     * well-formed IPv4/IPv6 packet; read through the codec's header flyweights, as the coalescer reads it next.
      */
-    static int ipLength(ByteBuf buf, int index, int plainLen) {
-        int first = buf.getUnsignedByte(index);
-        int version = first >>> 4;
+    private int ipLength(ByteBuf buf, int index, int plainLen) {
+        int version = buf.getUnsignedByte(index) >>> 4;
         int ipLen;
-        if (version == 4 && plainLen >= 20) {
-            ipLen = buf.getUnsignedShort(index + 2);
-            if (ipLen < 20 || (first & 0x0f) * 4 > ipLen || (first & 0x0f) < 5) {
+        if (version == 4 && plainLen >= Ipv4Header.MIN_LENGTH) {
+            int headerLength = ipv4.wrap(buf, index).headerLength();
+            ipLen = ipv4.totalLength();
+            if (headerLength < Ipv4Header.MIN_LENGTH || headerLength > ipLen) {
                 return -1;
             }
-        } else if (version == 6 && plainLen >= 40) {
-            ipLen = 40 + buf.getUnsignedShort(index + 4);
+        } else if (version == 6 && plainLen >= Ipv6Header.LENGTH) {
+            ipLen = Ipv6Header.LENGTH + ipv6.wrap(buf, index).payloadLength();
         } else {
             return -1;
         }

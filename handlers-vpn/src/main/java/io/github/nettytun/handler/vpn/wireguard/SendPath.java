@@ -5,6 +5,8 @@
  */
 package io.github.nettytun.handler.vpn.wireguard;
 
+import io.github.nettytun.handler.codec.offload.Ipv4Header;
+import io.github.nettytun.handler.codec.offload.Ipv6Header;
 import io.github.nettytun.handler.vpn.UdpGsoSender;
 import io.github.nettytun.handler.vpn.wireguard.DropCounts.Drop;
 import io.netty.buffer.ByteBuf;
@@ -74,12 +76,12 @@ final class SendPath implements PeerTimers.Actions {
     void send(ByteBuf packet) {
         int len = packet.readableBytes();
         int ri = packet.readerIndex();
-        int version = len >= 20 ? packet.getUnsignedByte(ri) >>> 4 : 0;
+        int version = len >= Ipv4Header.MIN_LENGTH ? packet.getUnsignedByte(ri) >>> 4 : 0;
         WireGuardPeer peer;
         if (version == 4) {
-            peer = allowedIps.lookup(packet, ri + 16, 4);
-        } else if (version == 6 && len >= 40) {
-            peer = allowedIps.lookup(packet, ri + 24, 16);
+            peer = allowedIps.lookup(packet, ri + Ipv4Header.DESTINATION_OFFSET, 4);
+        } else if (version == 6 && len >= Ipv6Header.LENGTH) {
+            peer = allowedIps.lookup(packet, ri + Ipv6Header.DESTINATION_OFFSET, 16);
         } else {
             packet.release();
             counters.drop(Drop.INVALID_OUTBOUND_PACKET, null);

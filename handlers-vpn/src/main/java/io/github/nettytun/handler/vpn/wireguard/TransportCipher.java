@@ -261,6 +261,9 @@ public abstract class TransportCipher {
         private final SecretKeySpec key;
         private final byte[] nonce = new byte[12];
         private final Implementation implementation;
+        /** The internal NIO buffer {@link #output} views, and that view (see {@link #outputView}). */
+        private ByteBuffer outputOf;
+        private ByteBuffer output;
 
         Jca(byte[] key, Implementation implementation) {
             this.implementation = implementation;
@@ -323,8 +326,8 @@ public abstract class TransportCipher {
                 return false; // SunJCE copies direct buffers through fresh arrays; the scratch array is cheaper
             }
             // Two views of the same memory (JCA refuses one object as both); BoringSSL seals in place.
-            ByteBuffer out = buf.nioBuffer(index, length + WireGuardCrypto.TAG_LENGTH);
             ByteBuffer in = buf.internalNioBuffer(index, length);
+            ByteBuffer out = outputView(in, length + WireGuardCrypto.TAG_LENGTH, buf, index);
             try {
                 init(Cipher.ENCRYPT_MODE, counter);
                 cipher.doFinal(in, out);
@@ -339,8 +342,8 @@ public abstract class TransportCipher {
             if (implementation != Implementation.CONSCRYPT) {
                 return -1;
             }
-            ByteBuffer out = buf.nioBuffer(index, length);
             ByteBuffer in = buf.internalNioBuffer(index, length);
+            ByteBuffer out = outputView(in, length, buf, index);
             try {
                 init(Cipher.DECRYPT_MODE, counter);
                 cipher.doFinal(in, out);
@@ -350,6 +353,28 @@ public abstract class TransportCipher {
             } catch (GeneralSecurityException e) {
                 throw new IllegalStateException("ChaCha20-Poly1305 decryption failed", e);
             }
+        }
+
+        /**
+         * A second view of {@code in}'s memory, positioned at {@code in}'s position with {@code length} bytes to its
+         * limit. The internal NIO buffer a {@code ByteBuf} hands out is one object per buffer (per chunk, for
+         * pooled ones), so the view made for it is kept and repositioned while the same object comes back: in
+         * steady state no view is allocated per packet. Where that object is too short for the output, a view of
+         * the buffer's own.
+         */
+        private ByteBuffer outputView(ByteBuffer in, int length, ByteBuf buf, int index) {
+            ByteBuffer out = output;
+            if (outputOf != in) {
+                out = in.duplicate();
+                output = out;
+                outputOf = in; // held only to compare identity; memory no longer the buffer's is never read through it
+            }
+            int position = in.position();
+            if (position + length > out.capacity()) {
+                return buf.nioBuffer(index, length);
+            }
+            out.limit(position + length).position(position);
+            return out;
         }
 
         @Override

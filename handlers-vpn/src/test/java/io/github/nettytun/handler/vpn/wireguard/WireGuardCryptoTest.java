@@ -284,6 +284,49 @@ class WireGuardCryptoTest {
         }
     }
 
+    /**
+     * Messages back to back in two direct buffers, as a run lays them out, sealed and opened alternately through one
+     * cipher: each at its own place (the output view Conscrypt's path keeps per buffer is repositioned for every
+     * message and made anew when the buffer changes), the same bytes as the handshake AEAD.
+     */
+    @ParameterizedTest
+    @EnumSource(TransportCipher.Implementation.class)
+    void transportCipherInPlaceAlongRuns(TransportCipher.Implementation impl) {
+        Random random = new Random(12);
+        byte[] key = new byte[32];
+        random.nextBytes(key);
+        TransportCipher cipher = TransportCipher.create(key, impl);
+        int[] lengths = {1420, 64, 1420, 0, 1280, 16};
+        ByteBuf[] runs = {PooledByteBufAllocator.DEFAULT.directBuffer(8192),
+                PooledByteBufAllocator.DEFAULT.directBuffer(8192)};
+        try {
+            byte[][] plains = new byte[lengths.length][];
+            byte[][] references = new byte[lengths.length][];
+            int[] at = new int[lengths.length];
+            for (int i = 0; i < lengths.length; i++) {
+                ByteBuf run = runs[i % 2];
+                plains[i] = new byte[lengths[i]];
+                random.nextBytes(plains[i]);
+                references[i] = WireGuardCrypto.aeadSeal(key, i, plains[i], new byte[0]);
+                at[i] = run.writerIndex() + 16;
+                run.writeZero(16).writeBytes(plains[i]);
+                assertEquals(lengths[i] + 16, cipher.seal(i, run, at[i], lengths[i]));
+                run.writerIndex(run.writerIndex() + 16); // the tag
+            }
+            for (int i = 0; i < lengths.length; i++) {
+                assertArrayEquals(references[i], ByteBufUtil.getBytes(runs[i % 2], at[i], lengths[i] + 16),
+                        impl + " message " + i);
+            }
+            for (int i = lengths.length - 1; i >= 0; i--) {
+                assertTrue(cipher.open(i, runs[i % 2], at[i], lengths[i] + 16), impl + " message " + i);
+                assertArrayEquals(plains[i], ByteBufUtil.getBytes(runs[i % 2], at[i], lengths[i]));
+            }
+        } finally {
+            runs[0].release();
+            runs[1].release();
+        }
+    }
+
     @Test
     void defaultImplementationFollowsTheProperty() {
         assertEquals(TransportCipher.Implementation.JDK, TransportCipher.Implementation.choose("jdk"));
