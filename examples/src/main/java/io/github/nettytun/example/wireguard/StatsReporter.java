@@ -31,10 +31,13 @@ final class StatsReporter implements AutoCloseable {
     private final String name;
     private final PrintStream out;
     private final ScheduledExecutorService thread;
+    private final Object extra;
     private String lastSummary;
 
-    StatsReporter(WireGuardDevice device, String name, PrintStream out, long intervalSeconds) {
+    /** @param extra what else to report on the summary line (its {@code toString()}, any thread), or null */
+    StatsReporter(WireGuardDevice device, String name, PrintStream out, long intervalSeconds, Object extra) {
         this.device = device;
+        this.extra = extra;
         this.name = name;
         this.out = out;
         this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -116,6 +119,9 @@ final class StatsReporter implements AutoCloseable {
                                 + "handshakes %d, cookie replies %d, dropped %d", device.peers().size(), rxPackets,
                         rxBytes, txPackets, txBytes, handshakes, device.cookieRepliesSent(), device.dropped()));
         appendDrops(sb, device.dropped(), reason -> device.dropped(reason));
+        if (extra != null) {
+            sb.append("; ").append(extra);
+        }
         return sb.append('\n').toString();
     }
 

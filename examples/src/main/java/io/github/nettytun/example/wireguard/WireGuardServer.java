@@ -95,6 +95,11 @@ public final class WireGuardServer implements Callable<Integer> {
                     + "does it on the event loop within --handshake-work-percent.")
     int handshakeThreads;
 
+    @Option(names = "--acl", paramLabel = "FILE",
+            description = "Filter the inner packets by the rules in FILE (allow/deny by direction, protocol, "
+                    + "addresses, port; see InnerPacketFilter); the stats line counts each rule's packets.")
+    Path acl;
+
     @Option(names = "--debug", description = "Show the stack trace of a failure (operators get one line without it).")
     boolean debug;
 
@@ -246,6 +251,7 @@ public final class WireGuardServer implements Callable<Integer> {
                         + "resolve: " + e.getMessage(), e);
             }
         }
+        InnerPacketFilter filter = acl == null ? null : readAcl(acl);
         int mtu = cfg.mtu() != null ? cfg.mtu() : 1420;
         if (handshakeWorkPercent < 1 || handshakeWorkPercent > 100) {
             throw new StartupException(2, "--handshake-work-percent " + handshakeWorkPercent + " (expected 1-100)",
@@ -283,6 +289,9 @@ public final class WireGuardServer implements Callable<Integer> {
             for (PeerConfig.Prefix a : cfg.addresses()) {
                 builder.address(a.address(), a.length());
             }
+            if (filter != null) {
+                builder.innerHandler("acl", filter);
+            }
             running.tunnel = startTunnel(builder, device, name, cfg.listenPort());
             for (int i = 0; i < peers.size(); i++) {
                 for (PeerConfig.Prefix prefix : peers.get(i).allowedIps()) {
@@ -303,21 +312,37 @@ public final class WireGuardServer implements Callable<Integer> {
                 running.uapi = UapiServer.start(device, name,
                         () -> running.tunnel.listenAddress().getPort(), uapiGroup);
             }
-            running.stats = new StatsReporter(device, name, out, statsInterval);
+            running.stats = new StatsReporter(device, name, out, statsInterval, filter);
         } catch (Exception | Error e) {
             running.close();
             throw e;
         }
         int accepted = running.tunnel.tunChannel().config().getAcceptedOffloads();
         out.printf(Locale.ROOT, "netty-tun WireGuard %s: transport %s, offload %s, JDK %s, cipher %s, listening on "
-                        + "UDP %d, public key %s, %d peer(s), handshakes %s%s%n", name, useIoUring ? "io_uring" : "epoll",
+                        + "UDP %d, public key %s, %d peer(s), handshakes %s%s%s%n", name,
+                useIoUring ? "io_uring" : "epoll",
                 useOffload ? "on (kernel accepted " + TunOffloads.toString(accepted) + ')' : "off",
                 System.getProperty("java.version"), device.cipher(), running.tunnel.listenAddress().getPort(),
                 Base64.getEncoder().encodeToString(device.publicKey()), cfg.peers().size(),
                 handshakeThreads == 0 ? "on the event loop (" + handshakeWorkPercent + " %)"
                         : "on " + handshakeThreads + " thread(s)",
-                uapi ? ", wg tool socket " + running.uapi.socket() : "");
+                uapi ? ", wg tool socket " + running.uapi.socket() : "",
+                filter != null ? ", inner packet rules " + acl + " (" + filter.rules().size() + ")" : "");
         return running;
+    }
+
+    private static InnerPacketFilter readAcl(Path file) throws StartupException {
+        try {
+            return InnerPacketFilter.read(file);
+        } catch (InnerPacketFilter.ParseException e) {
+            throw new StartupException(2, e.getMessage(), e);
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new StartupException(2, file + ": no such file (--acl)", e);
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new StartupException(2, file + ": not UTF-8 text (--acl)", e);
+        } catch (java.io.IOException e) {
+            throw new StartupException(2, file + ": cannot be read (--acl): " + e.getMessage(), e);
+        }
     }
 
     /** The tunnel, with the kernel's refusals (name taken, port in use) as one-line startup errors. */

@@ -9,6 +9,7 @@ import io.github.nettytun.channel.tun.TunAddress;
 import io.github.nettytun.channel.tun.TunChannel;
 import io.github.nettytun.channel.tun.TunChannelOption;
 import io.github.nettytun.channel.tun.TunDevice;
+import io.github.nettytun.channel.tun.TunPacket;
 import io.github.nettytun.handler.codec.offload.TunGroCoalescer;
 import io.github.nettytun.handler.codec.offload.TunGsoSegmenter;
 import io.github.nettytun.handler.vpn.UdpGsoSender;
@@ -16,6 +17,9 @@ import io.github.nettytun.handler.vpn.UdpGroSplitter;
 import io.github.nettytun.handler.vpn.UdpOffload;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
@@ -25,19 +29,43 @@ import io.netty.channel.socket.DatagramChannel;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 /**
  * A running WireGuard interface: a {@link TunChannel} and a UDP {@link DatagramChannel} on one event loop, with a
  * {@link WireGuardDevice} between them. The builder wires the pipelines:
  *
  * <pre>
- *  TUN channel:  TunGroCoalescer (outbound) | TunGsoSegmenter (inbound) | device.tunHandler()   [offload on]
- *                device.tunHandler()                                                             [offload off]
+ *  TUN channel:  TunGroCoalescer (outbound) | TunGsoSegmenter (inbound) | inner handlers | device.tunHandler()
+ *                [unwrap: TunPacket to ByteBuf] | inner handlers | device.tunHandler()        [offload off]
  *  UDP channel:  UdpGsoSender (outbound) | device.udpHandler()        + UdpOffload receive settings (UDP_GRO)
  *                UdpGsoSender | UdpGroSplitter (inbound) | device.udpHandler()                    [io_uring]
  * </pre>
+ *
+ * <h2>Inner packet handlers</h2>
+ * {@link Builder#innerHandler} adds handlers of the caller's (a firewall, a shaper, NAT, a packet log) where they
+ * see the inner IP packets in both directions, offload on or off, on either transport:
+ * <ul>
+ *   <li><b>Inbound</b> ({@code channelRead}): a packet read from the TUN device, to be encrypted and sent to the
+ *       peer its destination routes to. Always a {@link io.netty.buffer.ByteBuf} holding one IPv4 or IPv6 packet
+ *       from its reader index (a super-packet of the kernel's has been cut into MTU-sized packets, their checksums
+ *       complete; a segment may be a composite buffer). Pass it on with {@code ctx.fireChannelRead(msg)}; to drop
+ *       it, release it. Nothing of the device runs before it: the destination has not been routed yet.</li>
+ *   <li><b>Outbound</b> ({@code write}): a packet a peer sent, decrypted, its source address checked against that
+ *       peer's allowed IPs, on its way to the TUN device (and the GRO coalescer before it). Also a {@code ByteBuf}
+ *       holding one IP packet. Pass it on with {@code ctx.write(msg, promise)}; to drop it, release it and
+ *       {@code promise.trySuccess()} (the device writes with the channel's void promise). Do not hold back
+ *       {@code flush()}: the device flushes once per read batch.</li>
+ *   <li>Both run on the tunnel's event loop, must not block, and may change bytes in place or replace the buffer
+ *       (releasing the old one). A changed packet needs correct IP and transport checksums: with offload on, the
+ *       coalescer verifies them and leaves a packet with a wrong one uncoalesced (counted); the kernel drops it.</li>
+ *   <li>A handler instance can be in one pipeline only unless it is {@code @Sharable}: use
+ *       {@link Builder#innerHandler(String, Supplier)} to start more than one tunnel from a builder.</li>
+ * </ul>
  *
  * <pre>{@code
  * WireGuardDevice device = new WireGuardDevice(privateKey);
@@ -146,6 +174,25 @@ public final class WireGuardTunnel implements AutoCloseable {
         return "WireGuardTunnel(" + tun.localAddress() + ", udp " + udp.localAddress() + ", " + device + ')';
     }
 
+    /**
+     * Without offload, what the TUN channel reads is a {@link TunPacket} with no virtio header: its content, the IP
+     * packet, goes on as a {@code ByteBuf}, as the segmenter passes packets on with offload.
+     */
+    @ChannelHandler.Sharable
+    private static final class Unwrap extends ChannelInboundHandlerAdapter {
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (msg instanceof TunPacket && !((TunPacket) msg).header().isGso()
+                    && !((TunPacket) msg).header().needsCsum()) {
+                ctx.fireChannelRead(((TunPacket) msg).content());
+            } else {
+                ctx.fireChannelRead(msg);
+            }
+        }
+    }
+
+    private static final Unwrap UNWRAP = new Unwrap();
+
     /** Builds a {@link WireGuardTunnel}. */
     public static final class Builder {
         private EventLoop eventLoop;
@@ -157,8 +204,31 @@ public final class WireGuardTunnel implements AutoCloseable {
         private InetSocketAddress listenAddress = new InetSocketAddress(0);
         private final List<InetAddress> addresses = new ArrayList<>();
         private final List<Integer> prefixLengths = new ArrayList<>();
+        private final Map<String, Supplier<? extends ChannelHandler>> innerHandlers = new LinkedHashMap<>();
 
         private Builder() {
+        }
+
+        /**
+         * Adds a handler of inner packets (see the class documentation for what it sees and may do), after those
+         * added before it: inbound packets pass them in the order added, outbound ones in the reverse order.
+         *
+         * @param name    its name in the TUN pipeline
+         * @param handler the handler; a tunnel started from this builder takes it (once, unless {@code @Sharable})
+         */
+        public Builder innerHandler(String name, ChannelHandler handler) {
+            Objects.requireNonNull(handler, "handler");
+            return innerHandler(name, () -> handler);
+        }
+
+        /** Adds a handler of inner packets made for each tunnel this builder starts; see {@link #innerHandler}. */
+        public Builder innerHandler(String name, Supplier<? extends ChannelHandler> handler) {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(handler, "handler");
+            if (innerHandlers.putIfAbsent(name, handler) != null) {
+                throw new IllegalArgumentException("an inner handler named " + name + " was added already");
+            }
+            return this;
         }
 
         /** The event loop for both channels (epoll or io_uring, matching the channel classes). */
@@ -247,6 +317,13 @@ public final class WireGuardTunnel implements AutoCloseable {
                             protected void initChannel(TunChannel ch) {
                                 if (offload) {
                                     ch.pipeline().addLast(coalescer, segmenter);
+                                } else if (!innerHandlers.isEmpty()) {
+                                    ch.pipeline().addLast(UNWRAP); // inner handlers see ByteBufs either way
+                                }
+                                for (Map.Entry<String, Supplier<? extends ChannelHandler>> h
+                                        : innerHandlers.entrySet()) {
+                                    ch.pipeline().addLast(h.getKey(), Objects.requireNonNull(h.getValue().get(),
+                                            "inner handler " + h.getKey()));
                                 }
                                 ch.pipeline().addLast(device.tunHandler());
                             }
