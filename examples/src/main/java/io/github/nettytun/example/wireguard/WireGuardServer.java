@@ -100,6 +100,12 @@ public final class WireGuardServer implements Callable<Integer> {
                     + "addresses, port; see InnerPacketFilter); the stats line counts each rule's packets.")
     Path acl;
 
+    @Option(names = "--metrics", paramLabel = "HOST:PORT",
+            description = "Serve Prometheus metrics at http://HOST:PORT/metrics (prometheus_wireguard_exporter's "
+                    + "names and labels, plus drops by reason, handshakes, offload counters); e.g. 127.0.0.1:9586. "
+                    + "Off by default.")
+    String metrics;
+
     @Option(names = "--debug", description = "Show the stack trace of a failure (operators get one line without it).")
     boolean debug;
 
@@ -252,6 +258,14 @@ public final class WireGuardServer implements Callable<Integer> {
             }
         }
         InnerPacketFilter filter = acl == null ? null : readAcl(acl);
+        InetSocketAddress metricsAddress = null;
+        if (metrics != null) {
+            try {
+                metricsAddress = MetricsServer.parseAddress(metrics);
+            } catch (IllegalArgumentException e) {
+                throw new StartupException(2, "--metrics " + cut(metrics) + ": " + e.getMessage(), e);
+            }
+        }
         int mtu = cfg.mtu() != null ? cfg.mtu() : 1420;
         if (handshakeWorkPercent < 1 || handshakeWorkPercent > 100) {
             throw new StartupException(2, "--handshake-work-percent " + handshakeWorkPercent + " (expected 1-100)",
@@ -313,6 +327,14 @@ public final class WireGuardServer implements Callable<Integer> {
                         () -> running.tunnel.listenAddress().getPort(), uapiGroup);
             }
             running.stats = new StatsReporter(device, name, out, statsInterval, filter);
+            if (metricsAddress != null) {
+                try {
+                    running.metrics = MetricsServer.start(running.tunnel, name, metricsAddress);
+                } catch (java.io.IOException e) {
+                    throw new StartupException(1, "--metrics " + metrics + ": cannot listen there: "
+                            + describe(e), e);
+                }
+            }
         } catch (Exception | Error e) {
             running.close();
             throw e;
@@ -326,9 +348,20 @@ public final class WireGuardServer implements Callable<Integer> {
                 Base64.getEncoder().encodeToString(device.publicKey()), cfg.peers().size(),
                 handshakeThreads == 0 ? "on the event loop (" + handshakeWorkPercent + " %)"
                         : "on " + handshakeThreads + " thread(s)",
-                uapi ? ", wg tool socket " + running.uapi.socket() : "",
+                (uapi ? ", wg tool socket " + running.uapi.socket() : "")
+                        + (running.metrics != null ? ", metrics http://" + hostPort(running.metrics.address())
+                        + "/metrics" : ""),
                 filter != null ? ", inner packet rules " + acl + " (" + filter.rules().size() + ")" : "");
         return running;
+    }
+
+    private static String hostPort(InetSocketAddress a) {
+        String host = a.getAddress().getHostAddress();
+        return (host.contains(":") ? '[' + host + ']' : host) + ':' + a.getPort();
+    }
+
+    private static String cut(String s) {
+        return s.length() > 60 ? s.substring(0, 60) + "…" : s;
     }
 
     private static InnerPacketFilter readAcl(Path file) throws StartupException {
@@ -420,6 +453,7 @@ public final class WireGuardServer implements Callable<Integer> {
         WireGuardTunnel tunnel;
         UapiServer uapi;
         StatsReporter stats;
+        MetricsServer metrics;
         private volatile boolean closed;
 
         Running(String name, EventLoopGroup group, EventLoopGroup uapiGroup, EventExecutorGroup handshakeGroup) {
@@ -432,6 +466,11 @@ public final class WireGuardServer implements Callable<Integer> {
         /** The tunnel (device, channels). */
         public WireGuardTunnel tunnel() {
             return tunnel;
+        }
+
+        /** The metrics server's address, or {@code null} without {@code --metrics}. */
+        public InetSocketAddress metricsAddress() {
+            return metrics != null ? metrics.address() : null;
         }
 
         /** The UAPI server, or {@code null} with {@code --no-uapi}. */
@@ -456,6 +495,9 @@ public final class WireGuardServer implements Callable<Integer> {
                 return;
             }
             closed = true;
+            if (metrics != null) {
+                metrics.close();
+            }
             if (stats != null) {
                 stats.close();
             }

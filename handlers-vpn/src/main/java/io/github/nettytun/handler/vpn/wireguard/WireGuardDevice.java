@@ -271,6 +271,43 @@ public final class WireGuardDevice implements DropCounts {
         return counters.get(Counters.COOKIE_REPLIES);
     }
 
+    /**
+     * The counters of the device and its peers, as one snapshot taken on the device's event loop; from any thread.
+     * Off the loop it waits for the loop, at most 5 seconds: not for a thread that the loop itself may wait on
+     * (use {@link #statsAsync()} there).
+     *
+     * @throws IllegalStateException when the loop does not answer in time (or the wait is interrupted)
+     */
+    public WireGuardStats stats() {
+        try {
+            return statsAsync().get(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the device's counters", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException("the device's counters could not be read", e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("the device's event loop did not answer within 5 s", e);
+        }
+    }
+
+    /**
+     * {@link #stats()} without waiting: done at once on the event loop, before {@link #attach} and after the loop
+     * stopped; otherwise when the loop gets to it.
+     */
+    public io.netty.util.concurrent.Future<WireGuardStats> statsAsync() {
+        EventLoop l = loop;
+        if (l != null && !l.inEventLoop() && !l.isShutdown()) {
+            try {
+                return l.submit(() -> WireGuardStats.of(this, clock.instant()));
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                // the loop is shutting down: nothing changes the peers any more
+            }
+        }
+        return io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newSucceededFuture(
+                WireGuardStats.of(this, clock.instant()));
+    }
+
     /** The handshake-related state the device holds: index-table entries (for tests and monitoring). */
     public int indexTableSize() {
         return indices.size();
