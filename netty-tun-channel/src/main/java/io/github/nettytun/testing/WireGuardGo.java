@@ -29,6 +29,25 @@ public final class WireGuardGo {
         return onPath("wireguard-go") && onPath("wg");
     }
 
+    /**
+     * Upstream wireguard-go with its offloads (the project's bar): {@code $WIREGUARD_GO_MODERN}, else
+     * {@code shared/tools/wireguard-go-modern} beside this checkout (looked for from the working directory up, so
+     * that a module's tests find it too); null when neither is an executable file.
+     */
+    public static Path modern() {
+        String env = System.getenv("WIREGUARD_GO_MODERN");
+        if (env != null && !env.isEmpty()) {
+            return Files.isExecutable(Paths.get(env)) ? Paths.get(env).toAbsolutePath() : null;
+        }
+        for (Path dir = Paths.get("").toAbsolutePath(); dir.getParent() != null; dir = dir.getParent()) {
+            Path candidate = dir.resolveSibling("shared").resolve("tools").resolve("wireguard-go-modern");
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
     /** Whether {@code command} is an executable on the PATH. */
     public static boolean onPath(String command) {
         for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator)) {

@@ -5,6 +5,7 @@
  */
 package io.github.nettytun.benchmarks.tun;
 
+import io.github.nettytun.testing.WireGuardGo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -113,7 +114,7 @@ public final class VpnBenchmark implements Callable<Integer> {
                     : Paths.get("benchmarks/results/vpn.md");
         }
         if (wireguardGoModern == null) {
-            wireguardGoModern = findWireGuardGoModern();
+            wireguardGoModern = WireGuardGo.modern();
         } else if (!Files.isExecutable(wireguardGoModern)) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--wireguard-go-modern "
                     + wireguardGoModern + ": not an executable file");
@@ -182,24 +183,6 @@ public final class VpnBenchmark implements Callable<Integer> {
                 throw new Exception(e.getMessage() + "\n" + setup.logs(), e);
             }
         }
-    }
-
-    /**
-     * {@code $WIREGUARD_GO_MODERN}, else {@code shared/tools/wireguard-go-modern} beside this checkout (looked for
-     * from the working directory up, so that a module's tests find it too), else null.
-     */
-    static Path findWireGuardGoModern() {
-        String env = System.getenv("WIREGUARD_GO_MODERN");
-        if (env != null && !env.isEmpty()) {
-            return Files.isExecutable(Paths.get(env)) ? Paths.get(env).toAbsolutePath() : null;
-        }
-        for (Path dir = Paths.get("").toAbsolutePath(); dir.getParent() != null; dir = dir.getParent()) {
-            Path candidate = dir.resolveSibling("shared").resolve("tools").resolve("wireguard-go-modern");
-            if (Files.isExecutable(candidate)) {
-                return candidate;
-            }
-        }
-        return null;
     }
 
     private static void requireTools(List<VpnCase> cases) {

@@ -41,12 +41,18 @@ final class VpnCase {
     final boolean offload;
     /** Our transport cipher ({@code io.github.nettytun.wireguard.cipher}), or null for the default. */
     final String cipher;
+    /**
+     * Netty with {@code sun.misc.Unsafe} where it is off by default (Java 25 on): {@code -Dio.netty.noUnsafe=false}
+     * and, from Java 23, {@code --sun-misc-unsafe-memory-access=allow}.
+     */
+    final boolean unsafe;
 
     private VpnCase(String name, Kind a, Kind b, Jdk jdk, String transport, boolean offload) {
-        this(name, a, b, jdk, transport, offload, null);
+        this(name, a, b, jdk, transport, offload, null, false);
     }
 
-    private VpnCase(String name, Kind a, Kind b, Jdk jdk, String transport, boolean offload, String cipher) {
+    private VpnCase(String name, Kind a, Kind b, Jdk jdk, String transport, boolean offload, String cipher,
+                    boolean unsafe) {
         this.name = name;
         this.a = a;
         this.b = b;
@@ -54,6 +60,20 @@ final class VpnCase {
         this.transport = transport;
         this.offload = offload;
         this.cipher = cipher;
+        this.unsafe = unsafe;
+    }
+
+    /** The JVM options the case adds to our server's. */
+    List<String> jvmOptions() {
+        List<String> options = new ArrayList<>();
+        if (cipher != null) {
+            options.add("-Dio.github.nettytun.wireguard.cipher=" + cipher);
+        }
+        if (unsafe && jdk != null && jdk.feature >= 25) {
+            options.add("-Dio.netty.noUnsafe=false");
+            options.add("--sun-misc-unsafe-memory-access=allow");
+        }
+        return options;
     }
 
     boolean ours() {
@@ -70,7 +90,7 @@ final class VpnCase {
     }
 
     private static final Pattern OURS =
-            Pattern.compile("(ours|mixed)-(epoll|io_uring)(-offload)?(-sunjce)?(?:-jdk(\\d+))?");
+            Pattern.compile("(ours|mixed)-(epoll|io_uring)(-offload)?(-sunjce)?(-unsafe)?(?:-jdk(\\d+))?");
 
     /** The cases {@code names} stand for, each of ours once per JDK in {@code jdks}. */
     static List<VpnCase> parse(List<String> names, List<Jdk> jdks) {
@@ -96,16 +116,17 @@ final class VpnCase {
             Matcher m = OURS.matcher(name);
             if (!m.matches()) {
                 throw new IllegalArgumentException("unknown case '" + name + "': veth, wireguard-go, wireguard-go-modern, "
-                        + "openvpn, ours-{epoll|io_uring}[-offload][-sunjce][-jdkN] or mixed-{epoll|io_uring}[-offload][-jdkN]");
+                        + "openvpn, ours-{epoll|io_uring}[-offload][-sunjce][-unsafe][-jdkN] or "
+                        + "mixed-{epoll|io_uring}[-offload][-jdkN]");
             }
             Kind b = m.group(1).equals("ours") ? Kind.OURS : Kind.WIREGUARD_GO;
             String base = m.group(1) + '-' + m.group(2) + (m.group(3) == null ? "" : m.group(3))
-                    + (m.group(4) == null ? "" : m.group(4));
+                    + (m.group(4) == null ? "" : m.group(4)) + (m.group(5) == null ? "" : m.group(5));
             boolean any = false;
             for (Jdk jdk : jdks) {
-                if (m.group(5) == null || m.group(5).equals(Integer.toString(jdk.feature))) {
+                if (m.group(6) == null || m.group(6).equals(Integer.toString(jdk.feature))) {
                     cases.add(new VpnCase(base + '-' + jdk.label(), Kind.OURS, b, jdk, m.group(2),
-                            m.group(3) != null, m.group(4) == null ? null : "jdk"));
+                            m.group(3) != null, m.group(4) == null ? null : "jdk", m.group(5) != null));
                     any = true;
                 }
             }

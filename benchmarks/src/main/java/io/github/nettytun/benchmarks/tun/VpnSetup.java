@@ -196,9 +196,7 @@ final class VpnSetup implements AutoCloseable {
         // The launcher's JVM options (memory limits, allocator mode), as an operator runs the server.
         List<String> cmd = new ArrayList<>(List.of(c.jdk.java()));
         cmd.addAll(WireGuardServer.launcherJvmOptions());
-        if (c.cipher != null) {
-            cmd.add("-Dio.github.nettytun.wireguard.cipher=" + c.cipher);
-        }
+        cmd.addAll(c.jvmOptions());
         cmd.addAll(shared.jvmArgs);
         cmd.addAll(List.of("-cp", shared.classpath, "io.github.nettytun.example.Main", "wireguard",
                 config.toString(), "--interface", "wgb", "--no-uapi", "--transport", c.transport,

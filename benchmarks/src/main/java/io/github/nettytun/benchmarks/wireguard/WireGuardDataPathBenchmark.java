@@ -5,6 +5,7 @@
  */
 package io.github.nettytun.benchmarks.wireguard;
 
+import io.github.nettytun.handler.vpn.UdpGroSplitter;
 import io.github.nettytun.handler.vpn.wireguard.PeerConfig;
 import io.github.nettytun.handler.vpn.wireguard.TransportCipher;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
@@ -42,7 +43,7 @@ import java.util.concurrent.TimeUnit;
  * a handshake (initiation, response, first data message), device set-up included. Run with {@code -prof gc}: the
  * bytes per operation are the data path's own allocation plus the cipher's; the harness allocates nothing of its own
  * on the send side and, on the receive side, the {@code DatagramPacket} a UDP channel's read would bring (24 bytes
- * with compressed references).
+ * with compressed references, per datagram or per run). {@link #batch} 16 is the path under load.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -62,6 +63,15 @@ public class WireGuardDataPathBenchmark {
     @Param({"CONSCRYPT", "JDK", "BOUNCY_CASTLE"})
     TransportCipher.Implementation cipher;
 
+    /**
+     * Packets per flush. 1: each leaves as a datagram of its own and arrives as one. More: as {@code WireGuardTunnel}
+     * runs it under load, the sender seals them into one run ({@code sendRuns}) that the UDP channel would send with
+     * one GSO send, and the receiver gets that run as one coalesced receive that a {@code UdpGroSplitter} cuts up,
+     * as io_uring's GRO receives are.
+     */
+    @Param({"1", "16"})
+    int batch;
+
     private final byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
     private final byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
     private Side a;
@@ -75,11 +85,15 @@ public class WireGuardDataPathBenchmark {
         final EmbeddedChannel channel = new EmbeddedChannel();
 
         Side(byte[] key, byte[] peerKey, String allowed, InetSocketAddress endpoint,
-             TransportCipher.Implementation cipher) {
+             TransportCipher.Implementation cipher, boolean runs) {
             device = new WireGuardDevice(key, new WireGuardOptions().cipher(cipher));
             device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(peerKey)).allowedIp(allowed).endpoint(endpoint));
+            if (runs) {
+                channel.pipeline().addLast(new UdpGroSplitter(device::groSegmentSize, 2048));
+            }
             channel.pipeline().addLast(device.udpHandler(), device.tunHandler());
             device.attach(channel, channel);
+            device.sendRuns(runs);
         }
 
         void close() {
@@ -90,8 +104,8 @@ public class WireGuardDataPathBenchmark {
 
     @Setup(Level.Trial)
     public void setUp() {
-        a = new Side(keyA, keyB, "10.201.0.2/32", ADDR_B, cipher);
-        b = new Side(keyB, keyA, "10.201.0.1/32", ADDR_A, cipher);
+        a = new Side(keyA, keyB, "10.201.0.2/32", ADDR_B, cipher, batch > 1);
+        b = new Side(keyB, keyA, "10.201.0.1/32", ADDR_A, cipher, batch > 1);
         packet = ByteBufAllocator.DEFAULT.directBuffer(size);
         packet.writeByte(0x45).writeByte(0).writeShort(size).writeZero(8);
         packet.writeBytes(new byte[] {10, (byte) 201, 0, 1, 10, (byte) 201, 0, 2});
@@ -105,7 +119,10 @@ public class WireGuardDataPathBenchmark {
         drain(b);
     }
 
-    /** Hands what {@code from} sent to {@code to}; the one allocation of the harness, the received datagram. */
+    /**
+     * Hands what {@code from} sent to {@code to}, a run as one coalesced receive; the one allocation of the harness,
+     * the received datagram.
+     */
     private static void exchange(Side from, Side to) {
         for (Object m; (m = from.channel.readOutbound()) != null; ) {
             if (m instanceof DatagramPacket) {
@@ -135,23 +152,27 @@ public class WireGuardDataPathBenchmark {
     }
 
     /**
-     * One packet into A's pipeline as its TUN read would bring it, without allocating: the device takes a reference
-     * to the one packet buffer (it copies the bytes and releases it, leaving its indexes alone).
+     * {@link #batch} packets into A's pipeline as one TUN read batch would bring them, without allocating: the
+     * device takes a reference to the one packet buffer each time (it copies the bytes and releases it, leaving its
+     * indexes alone).
      */
-    private void sendOne() {
-        a.channel.pipeline().fireChannelRead(packet.retain()).fireChannelReadComplete();
+    private void sendBatch() {
+        for (int i = 0; i < batch; i++) {
+            a.channel.pipeline().fireChannelRead(packet.retain());
+        }
+        a.channel.pipeline().fireChannelReadComplete();
     }
 
     private final Runnable encryptLoop = () -> {
-        for (int i = 0; i < OPS; i++) {
-            sendOne();
+        for (int i = 0; i < OPS; i += batch) {
+            sendBatch();
             checksum += drain(a);
         }
     };
 
     private final Runnable roundTripLoop = () -> {
-        for (int i = 0; i < OPS; i++) {
-            sendOne();
+        for (int i = 0; i < OPS; i += batch) {
+            sendBatch();
             exchange(a, b);
             checksum += drain(b);
         }
@@ -159,8 +180,8 @@ public class WireGuardDataPathBenchmark {
 
     private final Runnable handshakeLoop = () -> {
         for (int i = 0; i < 8; i++) {
-            Side x = new Side(keyA, keyB, "10.201.0.2/32", ADDR_B, cipher);
-            Side y = new Side(keyB, keyA, "10.201.0.1/32", ADDR_A, cipher);
+            Side x = new Side(keyA, keyB, "10.201.0.2/32", ADDR_B, cipher, false);
+            Side y = new Side(keyB, keyA, "10.201.0.1/32", ADDR_A, cipher, false);
             x.channel.writeInbound(packet.retainedDuplicate());
             exchange(x, y);
             exchange(y, x);

@@ -44,7 +44,7 @@ class VpnBenchmarkSmokeTest {
         for (String tool : List.of("openvpn", "openssl", "iperf3", "ping")) {
             TestRequirements.require(WireGuardGo.onPath(tool), tool + " is not installed");
         }
-        TestRequirements.require(VpnBenchmark.findWireGuardGoModern() != null,
+        TestRequirements.require(io.github.nettytun.testing.WireGuardGo.modern() != null,
                 "no upstream wireguard-go ($WIREGUARD_GO_MODERN or shared/tools/ beside the checkout)");
         Path md = dir.resolve("vpn.md");
         Path readme = dir.resolve("README.md");

@@ -191,7 +191,8 @@ public final class VpnDemo implements Callable<Integer> {
             Path keyFile = dir.resolve("client.key");
             Files.writeString(keyFile, b64(keyB) + "\n");
             WireGuardServer serverA = new WireGuardServer(out);
-            new CommandLine(serverA).parseArgs("--transport", "epoll", "--offload", "on", confA.toString());
+            new CommandLine(serverA).parseArgs("--transport", "epoll", "--offload", "on",
+                    "--metrics", "127.0.0.1:9586", confA.toString());
             try (WireGuardServer.Running a = live(ns.a.call(serverA::start))) {
                 WireGuardGo.start(ns.b, ifB); // ended with the namespace
                 ns.b.exec("wg", "set", ifB, "private-key", keyFile.toString(), "peer",
@@ -201,10 +202,32 @@ public final class VpnDemo implements Callable<Integer> {
                 ns.b.ip("link", "set", ifB, "mtu", "1420", "up");
                 WireGuardPeer clientAtServer = a.tunnel().device().peers().iterator().next();
                 measure(ns, "epoll <-> wireguard-go", clientAtServer);
+                showMetrics(ns);
             }
         } finally {
             live.clear();
             deleteDirectory(dir);
+        }
+    }
+
+    /** The server's Prometheus endpoint, scraped once from its namespace: where it is and a few of its series. */
+    private void showMetrics(Namespaces ns) throws Exception {
+        out.printf("metrics (Prometheus) while it runs: sudo ip netns exec %s curl -s http://127.0.0.1:9586/metrics%n",
+                ns.a.name());
+        String scrape = ns.a.call(() -> {
+            java.net.HttpURLConnection c = (java.net.HttpURLConnection)
+                    java.net.URI.create("http://127.0.0.1:9586/metrics").toURL().openConnection();
+            try (java.io.InputStream in = c.getInputStream()) {
+                return new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            } finally {
+                c.disconnect();
+            }
+        });
+        for (String line : scrape.split("\n")) {
+            if (line.startsWith("wireguard_sent_bytes_total") || line.startsWith("wireguard_received_bytes_total")
+                    || line.startsWith("wireguard_latest_handshake_seconds")) {
+                out.println("    " + line);
+            }
         }
     }
 

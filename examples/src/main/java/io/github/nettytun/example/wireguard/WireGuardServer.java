@@ -344,7 +344,9 @@ public final class WireGuardServer implements Callable<Integer> {
                         + "UDP %d, public key %s, %d peer(s), handshakes %s%s%s%n", name,
                 useIoUring ? "io_uring" : "epoll",
                 useOffload ? "on (kernel accepted " + TunOffloads.toString(accepted) + ')' : "off",
-                System.getProperty("java.version"), device.cipher(), running.tunnel.listenAddress().getPort(),
+                System.getProperty("java.version")
+                        + (io.netty.util.internal.PlatformDependent.hasUnsafe() ? "" : " (Netty without Unsafe)"),
+                device.cipher(), running.tunnel.listenAddress().getPort(),
                 Base64.getEncoder().encodeToString(device.publicKey()), cfg.peers().size(),
                 handshakeThreads == 0 ? "on the event loop (" + handshakeWorkPercent + " %)"
                         : "on " + handshakeThreads + " thread(s)",

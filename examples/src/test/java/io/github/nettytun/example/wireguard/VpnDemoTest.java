@@ -45,6 +45,8 @@ class VpnDemoTest {
             assertTrue(text.contains(row), "summary row " + row + ":\n" + text);
         }
         assertTrue(text.contains("handshake 1 with"), text);
+        assertTrue(text.contains("curl -s http://127.0.0.1:9586/metrics"), text);
+        assertTrue(text.matches("(?s).*\\n    wireguard_received_bytes_total\\{[^}]*} [1-9].*"), "the scrape: " + text);
 
         Process list = new ProcessBuilder("ip", "netns", "list").redirectErrorStream(true).start();
         String namespaces = new String(list.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

@@ -12,6 +12,8 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.internal.ObjectUtil;
 
+import java.net.InetSocketAddress;
+
 /**
  * Splits coalesced UDP receives ({@code UDP_GRO}) into their datagrams where the channel does not: Netty's io_uring
  * datagram channel reads with {@code UDP_GRO} on but does not read the control message that gives the segment
@@ -36,6 +38,33 @@ public class UdpGroSplitter extends ChannelInboundHandlerAdapter {
          * {@code content} from {@code index}, or 0 when it cannot be told. Must not change the buffer.
          */
         int segmentSize(ByteBuf content, int index, int length);
+    }
+
+    /**
+     * A datagram cut from a coalesced receive: its content is a slice of that receive's buffer, which
+     * {@link #whole()} names with the slice's place in it ({@link #wholeIndex}). A consumer that works on the
+     * memory in place can use the receive's buffer instead of the slice: Netty hands out a new NIO view of a derived
+     * buffer on every {@code internalNioBuffer} call, the receive's own view is made once.
+     */
+    public static final class Segment extends DatagramPacket {
+        private final ByteBuf whole;
+        private final int offset;
+
+        Segment(ByteBuf slice, ByteBuf whole, int offset, InetSocketAddress recipient, InetSocketAddress sender) {
+            super(slice, recipient, sender);
+            this.whole = whole;
+            this.offset = offset;
+        }
+
+        /** The coalesced receive's buffer (kept alive by the slice; not retained for the caller). */
+        public ByteBuf whole() {
+            return whole;
+        }
+
+        /** The index in {@link #whole()} of index {@code index} of this datagram's content. */
+        public int wholeIndex(int index) {
+            return offset + index;
+        }
     }
 
     private final Segmentation segmentation;
@@ -79,8 +108,8 @@ public class UdpGroSplitter extends ChannelInboundHandlerAdapter {
             for (int offset = 0; offset < length; offset += size) {
                 int n = Math.min(size, length - offset);
                 counters.increment(DATAGRAMS);
-                ctx.fireChannelRead(new DatagramPacket(content.retainedSlice(index + offset, n), packet.recipient(),
-                        packet.sender()));
+                ctx.fireChannelRead(new Segment(content.retainedSlice(index + offset, n), content, index + offset,
+                        packet.recipient(), packet.sender()));
             }
         } finally {
             packet.release();

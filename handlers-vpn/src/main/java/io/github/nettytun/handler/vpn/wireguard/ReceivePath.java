@@ -7,6 +7,7 @@ package io.github.nettytun.handler.vpn.wireguard;
 
 import io.github.nettytun.handler.codec.offload.Ipv4Header;
 import io.github.nettytun.handler.codec.offload.Ipv6Header;
+import io.github.nettytun.handler.vpn.UdpGroSplitter;
 import io.github.nettytun.handler.vpn.wireguard.DropCounts.Drop;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
@@ -158,7 +159,13 @@ final class ReceivePath {
         long counter = buf.getLongLE(ri + 8);
         int cipherLen = len - DATA_HEADER_LENGTH;
         int start = ri + DATA_HEADER_LENGTH;
-        if (!kp.receive.open(counter, buf, start, cipherLen)) { // in place: the plaintext replaces the ciphertext
+        // In place: the plaintext replaces the ciphertext. A datagram cut from a coalesced receive is opened in
+        // that receive's buffer, whose NIO view is made once (a slice's is made anew per call).
+        boolean opened = datagram instanceof UdpGroSplitter.Segment
+                ? kp.receive.open(counter, ((UdpGroSplitter.Segment) datagram).whole(),
+                        ((UdpGroSplitter.Segment) datagram).wholeIndex(start), cipherLen)
+                : kp.receive.open(counter, buf, start, cipherLen);
+        if (!opened) {
             datagram.release();
             counters.drop(Drop.DECRYPT_FAILED, peer);
             return;

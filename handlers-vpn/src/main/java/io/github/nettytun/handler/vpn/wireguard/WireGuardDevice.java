@@ -362,10 +362,12 @@ public final class WireGuardDevice implements DropCounts {
 
     /**
      * Whether data messages go to the UDP pipeline as ready runs ({@code SegmentedDatagramPacket}s of messages
-     * sealed back to back in one buffer): only where a {@code UdpGsoSender} is in that pipeline, as
-     * {@link WireGuardTunnel} has it. Off by default (one {@code DatagramPacket} per message).
+     * sealed back to back in one buffer, up to 64 of one size to one endpoint per flush): only where a
+     * {@code UdpGsoSender} is in that pipeline (it sends each run with one {@code UDP_SEGMENT} send, or splits it
+     * where the socket cannot), as {@link WireGuardTunnel} has it. Off by default (one {@code DatagramPacket} per
+     * message). Call after {@link #attach}; pipelines wired by hand that have the sender should turn it on.
      */
-    void sendRuns(boolean on) {
+    public void sendRuns(boolean on) {
         Runnable set = () -> sendPath.sendRuns(on);
         if (loop.inEventLoop()) {
             set.run();

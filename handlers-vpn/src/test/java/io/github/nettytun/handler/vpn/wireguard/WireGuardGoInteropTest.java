@@ -40,11 +40,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Our WireGuard interface (namespace A) against Debian's wireguard-go configured with {@code wg} (namespace B): the
- * stock implementation is the judge of the protocol. Each case pings over IPv4 and IPv6 (the first ping, from the
- * initiating side, triggers the handshake) and moves 256 MiB of kernel TCP through the tunnel, SHA-256 exact.
+ * Our WireGuard interface (namespace A) against wireguard-go configured with {@code wg} (namespace B): the stock
+ * implementation is the judge of the protocol. Debian's build has no offloads; upstream's (the bar, beside the
+ * checkout in {@code shared/tools}) sends with UDP GSO, receives with UDP GRO and uses TUN offloads, so its rows
+ * cross our GRO receive with its GSO sends and the reverse. Each case pings over IPv4 and IPv6 (the first ping,
+ * from the initiating side, triggers the handshake) and moves 256 MiB of kernel TCP through the tunnel, SHA-256
+ * exact.
  * The rows cover every dimension at least twice: our transport (epoll, io_uring), offload (on, off), who initiates,
- * preshared key or none, the TCP family and direction.
+ * preshared key or none, the TCP family and direction; the cipher (Conscrypt by default, the JDK's, BouncyCastle).
  */
 @Privileged
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -53,15 +56,20 @@ class WireGuardGoInteropTest {
     private static final int TOTAL = 256 << 20;
     private static final int WAIT_SECONDS = 60;
 
-    @ParameterizedTest(name = "{0} offload={1} initiator={2} psk={3} TCP IPv{4} from {5}")
+    @ParameterizedTest(name = "{0} offload={1} initiator={2} psk={3} TCP IPv{4} from {5}, {6} wireguard-go, "
+            + "cipher {7}")
     @CsvSource({
-            "EPOLL,    true,  ours,   true,  4, ours",
-            "EPOLL,    false, theirs, false, 6, ours",
-            "IO_URING, true,  theirs, true,  6, theirs",
-            "IO_URING, false, ours,   false, 4, theirs",
+            "EPOLL,    true,  ours,   true,  4, ours,   debian,   DEFAULT",
+            "EPOLL,    false, theirs, false, 6, ours,   debian,   JDK",
+            "IO_URING, true,  theirs, true,  6, theirs, debian,   DEFAULT",
+            "IO_URING, false, ours,   false, 4, theirs, debian,   BOUNCY_CASTLE",
+            "EPOLL,    true,  theirs, false, 4, ours,   upstream, DEFAULT",
+            "EPOLL,    true,  ours,   true,  6, theirs, upstream, DEFAULT",
+            "IO_URING, true,  ours,   false, 6, ours,   upstream, DEFAULT",
+            "IO_URING, true,  theirs, true,  4, theirs, upstream, JDK",
     })
     void interoperatesWithWireGuardGo(Transport transport, boolean offload, String initiator, boolean psk,
-                                      int family, String sender) throws Exception {
+                                      int family, String sender, String build, String cipher) throws Exception {
         try (WireGuardTestbed bed = new WireGuardTestbed()) {
             byte[] ourKey = WireGuardTestbed.newPrivateKey();
             byte[] theirKey = WireGuardTestbed.newPrivateKey();
@@ -70,7 +78,11 @@ class WireGuardGoInteropTest {
                 presharedKey = new byte[32];
                 new SecureRandom().nextBytes(presharedKey);
             }
-            WireGuardDevice device = new WireGuardDevice(ourKey);
+            WireGuardOptions options = new WireGuardOptions();
+            if (!cipher.equals("DEFAULT")) {
+                options.cipher(TransportCipher.Implementation.valueOf(cipher));
+            }
+            WireGuardDevice device = new WireGuardDevice(ourKey, options);
             PeerConfig peerConfig = new PeerConfig(WireGuardCrypto.publicKey(theirKey))
                     .allowedIp(INNER_B4.getHostAddress() + "/32").allowedIp(INNER_B6.getHostAddress() + "/128")
                     .endpoint(new InetSocketAddress(UNDERLAY_B, PORT_B));
@@ -79,7 +91,8 @@ class WireGuardGoInteropTest {
             }
             WireGuardPeer peer = device.addPeer(peerConfig);
             WireGuardTunnel ours = bed.startOurs(bed.a, transport, offload, device, PORT_A);
-            String theirs = bed.startWireGuardGo(bed.b, theirKey, PORT_B, device.publicKey(), presharedKey,
+            boolean upstream = build.equals("upstream");
+            String theirs = bed.startWireGuardGo(upstream, bed.b, theirKey, PORT_B, device.publicKey(), presharedKey,
                     new InetSocketAddress(UNDERLAY_A, PORT_A),
                     INNER_A4.getHostAddress() + "/32," + INNER_A6.getHostAddress() + "/128");
 
@@ -129,6 +142,14 @@ class WireGuardGoInteropTest {
             if (offload && !fromOurs) {
                 assertTrue(ours.coalescer().superPackets() > 0, "decrypted packets were coalesced: " + state);
             }
+            if (upstream && !fromOurs) {
+                // Upstream wireguard-go sends with UDP GSO: its runs arrive as coalesced receives that we split.
+                assertTrue(ours.groSplitter().split() > 0, "its GSO sends reached our GRO receive: "
+                        + ours.groSplitter());
+                assertEquals(0, ours.groSplitter().unsplit(), ours.groSplitter().toString());
+            }
+            assertEquals(cipher.equals("DEFAULT") ? TransportCipher.Implementation.DEFAULT
+                    : TransportCipher.Implementation.valueOf(cipher), device.cipher());
         }
     }
 

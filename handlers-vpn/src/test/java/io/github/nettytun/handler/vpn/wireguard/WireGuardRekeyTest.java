@@ -11,6 +11,8 @@ import io.github.nettytun.testing.BlockingTask;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TcpTransfer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.InetSocketAddress;
@@ -58,10 +60,15 @@ class WireGuardRekeyTest {
         final JumpTicker time = new JumpTicker();
 
         Pair(WireGuardTestbed bed, WireGuardTimers timers, Transport transport) throws Exception {
+            this(bed, timers, transport, TransportCipher.Implementation.DEFAULT);
+        }
+
+        Pair(WireGuardTestbed bed, WireGuardTimers timers, Transport transport,
+             TransportCipher.Implementation cipher) throws Exception {
             byte[] keyA = WireGuardTestbed.newPrivateKey();
             byte[] keyB = WireGuardTestbed.newPrivateKey();
-            a = new WireGuardDevice(keyA, new WireGuardOptions().timers(timers).ticker(time));
-            b = new WireGuardDevice(keyB, new WireGuardOptions().timers(timers).ticker(time));
+            a = new WireGuardDevice(keyA, new WireGuardOptions().timers(timers).ticker(time).cipher(cipher));
+            b = new WireGuardDevice(keyB, new WireGuardOptions().timers(timers).ticker(time).cipher(cipher));
             bAtA = a.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyB)).allowedIp(INNER_B4.getHostAddress() + "/32")
                     .allowedIp(INNER_B6.getHostAddress() + "/128").endpoint(new InetSocketAddress(UNDERLAY_B, PORT_B)));
             aAtB = b.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyA)).allowedIp(INNER_A4.getHostAddress() + "/32")
@@ -127,15 +134,17 @@ class WireGuardRekeyTest {
         }
     }
 
-    @Test
-    void keysRotateByMessageCountMidTransferWithoutLoss() throws Exception {
+    /** With each cipher: a keypair's cipher is made per handshake, nine times in this transfer. */
+    @ParameterizedTest(name = "cipher {0}")
+    @EnumSource(TransportCipher.Implementation.class)
+    void keysRotateByMessageCountMidTransferWithoutLoss(TransportCipher.Implementation cipher) throws Exception {
         // 256 MiB is about 190,000 messages of 1420 bytes: a rekey every 20,000 gives about nine. REKEY_TIMEOUT
         // (one initiation per 200 ms) and a far REJECT_AFTER_MESSAGES keep the sender from running out of counters
         // between two handshakes at any speed; WireGuardDeviceTest covers REJECT_AFTER_MESSAGES itself.
         WireGuardTimers timers = WireGuardTimers.DEFAULT.withTimes(Duration.ofSeconds(120), Duration.ofSeconds(180),
                 Duration.ofSeconds(90), Duration.ofMillis(200), Duration.ofSeconds(10)).withMessages(20_000, 1L << 40);
         try (WireGuardTestbed bed = new WireGuardTestbed()) {
-            Pair pair = new Pair(bed, timers, Transport.IO_URING);
+            Pair pair = new Pair(bed, timers, Transport.IO_URING, cipher);
             WireGuardTestbed.ping(bed.a, INNER_B4, 10);
             pair.transfer(bed);
             long handshakes = pair.bAtA.handshakes();

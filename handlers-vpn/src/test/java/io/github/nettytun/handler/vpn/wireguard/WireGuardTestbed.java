@@ -134,11 +134,23 @@ final class WireGuardTestbed implements AutoCloseable {
      */
     String startWireGuardGo(TemporaryNetns ns, byte[] privateKey, int port, byte[] peerPublicKey, byte[] presharedKey,
                             InetSocketAddress peerEndpoint, String allowedIps) throws Exception {
+        return startWireGuardGo(false, ns, privateKey, port, peerPublicKey, presharedKey, peerEndpoint, allowedIps);
+    }
+
+    /**
+     * As above, with upstream wireguard-go ({@link WireGuardGo#modern()}: UDP GSO/GRO and TUN offloads) when
+     * {@code modern}; skips (or fails in CI) when that build is not beside the checkout.
+     */
+    String startWireGuardGo(boolean modern, TemporaryNetns ns, byte[] privateKey, int port, byte[] peerPublicKey,
+                            byte[] presharedKey, InetSocketAddress peerEndpoint, String allowedIps) throws Exception {
         TestRequirements.require(WireGuardGo.installed(),
                 "wireguard-go and wg (Debian's wireguard-go and wireguard-tools) are not installed");
+        java.nio.file.Path binary = modern ? WireGuardGo.modern() : null;
+        TestRequirements.require(!modern || binary != null, "upstream wireguard-go is not there "
+                + "($WIREGUARD_GO_MODERN or shared/tools/wireguard-go-modern beside the checkout)");
         boolean sideA = ns == a;
         String ifName = "wgg" + ProcessHandle.current().pid() % 10000 + "x" + COUNTER.incrementAndGet();
-        WireGuardGo.start(ns, ifName);
+        WireGuardGo.start(ns, ifName, modern ? binary.toString() : "wireguard-go");
         List<String> cmd = new ArrayList<>(List.of("wg", "set", ifName, "private-key", keyFile(privateKey),
                 "listen-port", Integer.toString(port), "peer", base64(peerPublicKey)));
         if (presharedKey != null) {
