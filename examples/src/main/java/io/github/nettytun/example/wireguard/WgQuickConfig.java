@@ -46,9 +46,10 @@ import java.util.Set;
  * </pre>
  *
  * Keys are case-insensitive; {@code #} starts a comment; {@code Address} and {@code AllowedIPs} may repeat and
- * take comma-separated lists. Keys this server does not act on ({@code DNS}, {@code Table}, {@code PreUp},
- * {@code PostUp}, {@code PreDown}, {@code PostDown}, {@code SaveConfig}, {@code FwMark}) are collected as
- * {@link #warnings()}. Anything malformed is a {@link ParseException} naming the line.
+ * take comma-separated lists. {@code PreUp}, {@code PostUp}, {@code PreDown} and {@code PostDown} may repeat and
+ * are kept in order ({@link #hooks}); the server runs them as wg-quick does. Keys this server does not act on
+ * ({@code DNS}, {@code Table}, {@code SaveConfig}, {@code FwMark}) are collected as {@link #warnings()}. Anything
+ * malformed is a {@link ParseException} naming the line.
  */
 public final class WgQuickConfig {
 
@@ -97,8 +98,26 @@ public final class WgQuickConfig {
         }
     }
 
-    private static final Set<String> IGNORED_INTERFACE_KEYS =
-            Set.of("dns", "table", "preup", "postup", "predown", "postdown", "saveconfig", "fwmark");
+    private static final Set<String> IGNORED_INTERFACE_KEYS = Set.of("dns", "table", "saveconfig", "fwmark");
+
+    /** The hook keys of wg-quick, in the order it runs them. */
+    public enum Hook {
+        /** Before the interface is created. */
+        PRE_UP("PreUp"),
+        /** After it is up, with its addresses, MTU and routes. */
+        POST_UP("PostUp"),
+        /** Before it is taken down. */
+        PRE_DOWN("PreDown"),
+        /** After it is gone. */
+        POST_DOWN("PostDown");
+
+        /** The key as wg-quick spells it. */
+        public final String key;
+
+        Hook(String key) {
+            this.key = key;
+        }
+    }
 
     private byte[] privateKey;
     private int listenPort;
@@ -107,6 +126,7 @@ public final class WgQuickConfig {
     private final List<PeerConfig> peers = new ArrayList<>();
     private final List<Integer> peerLines = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
+    private final java.util.Map<Hook, List<String>> hooks = new java.util.EnumMap<>(Hook.class);
 
     /** The line of the {@code i}th [Peer] section header, for messages naming the file and line. */
     public int peerLine(int i) {
@@ -249,6 +269,16 @@ public final class WgQuickConfig {
             case "address":
                 for (String a : list(n, key, value)) {
                     addresses.add(prefix(n, key, a));
+                }
+                break;
+            case "preup":
+            case "postup":
+            case "predown":
+            case "postdown":
+                for (Hook h : Hook.values()) {
+                    if (h.key.equalsIgnoreCase(k)) {
+                        hooks.computeIfAbsent(h, x -> new ArrayList<>()).add(value);
+                    }
                 }
                 break;
             default:
@@ -395,6 +425,11 @@ public final class WgQuickConfig {
      */
     public List<PeerConfig> peers() {
         return Collections.unmodifiableList(peers);
+    }
+
+    /** The commands of {@code hook}, in file order (empty when none). */
+    public List<String> hooks(Hook hook) {
+        return Collections.unmodifiableList(hooks.getOrDefault(hook, List.of()));
     }
 
     /** One line per key that was read but is not acted on. */

@@ -36,6 +36,7 @@ import java.nio.file.Path;
 import java.time.LocalTime;
 import java.time.temporal.ChronoUnit;
 import java.util.Base64;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -274,6 +275,11 @@ public final class WireGuardServer implements Callable<Integer> {
         if (handshakeThreads < 0 || handshakeThreads > 64) {
             throw new StartupException(2, "--handshake-threads " + handshakeThreads + " (expected 0-64)", null);
         }
+        try {
+            HookRunner.run("PreUp", cfg.hooks(WgQuickConfig.Hook.PRE_UP), name, out);
+        } catch (HookRunner.HookFailedException e) {
+            throw new StartupException(1, config + ": " + e.getMessage() + " (nothing was set up)", e);
+        }
         WireGuardOptions wgOptions = new WireGuardOptions();
         // Threads start with their first task, so a start that fails before Running owns the group leaves none.
         EventExecutorGroup handshakeGroup = handshakeThreads == 0 ? null
@@ -335,6 +341,14 @@ public final class WireGuardServer implements Callable<Integer> {
                             + describe(e), e);
                 }
             }
+            try {
+                HookRunner.run("PostUp", cfg.hooks(WgQuickConfig.Hook.POST_UP), name, out);
+            } catch (HookRunner.HookFailedException e) {
+                // As wg-quick: the interface goes again, without the down hooks.
+                throw new StartupException(1, config + ": " + e.getMessage() + " (the interface was removed again)",
+                        e);
+            }
+            running.downHooks(cfg.hooks(WgQuickConfig.Hook.PRE_DOWN), cfg.hooks(WgQuickConfig.Hook.POST_DOWN), out);
         } catch (Exception | Error e) {
             running.close();
             throw e;
@@ -354,6 +368,13 @@ public final class WireGuardServer implements Callable<Integer> {
                         + (running.metrics != null ? ", metrics http://" + hostPort(running.metrics.address())
                         + "/metrics" : ""),
                 filter != null ? ", inner packet rules " + acl + " (" + filter.rules().size() + ")" : "");
+        int feature = Runtime.version().feature();
+        if (feature < 21 && device.cipher() == io.github.nettytun.handler.vpn.wireguard.TransportCipher
+                .Implementation.JDK) {
+            out.println("hint: Conscrypt's cipher did not load here, and the JDK's ChaCha20-Poly1305 is about 4x "
+                    + "slower on JDK " + feature + " than on JDK 21 and later (benchmarks/results/vpn-cipher.md): run "
+                    + "on a newer JDK (JAVA_HOME)");
+        }
         return running;
     }
 
@@ -456,6 +477,10 @@ public final class WireGuardServer implements Callable<Integer> {
         UapiServer uapi;
         StatsReporter stats;
         MetricsServer metrics;
+        private List<String> preDown = List.of();
+        private List<String> postDown = List.of();
+        private io.github.nettytun.channel.tun.NetworkNamespace namespace;
+        private PrintStream log;
         private volatile boolean closed;
 
         Running(String name, EventLoopGroup group, EventLoopGroup uapiGroup, EventExecutorGroup handshakeGroup) {
@@ -485,6 +510,31 @@ public final class WireGuardServer implements Callable<Integer> {
             return tunnel.listenAddress();
         }
 
+        /**
+         * The PreDown and PostDown commands {@link #close()} runs, in the calling thread's network namespace (close
+         * may come from another thread: the shutdown hook's).
+         */
+        void downHooks(List<String> preDown, List<String> postDown, PrintStream log) throws java.io.IOException {
+            if (!preDown.isEmpty() || !postDown.isEmpty()) {
+                this.namespace = io.github.nettytun.channel.tun.NetworkNamespace.current();
+            }
+            this.preDown = preDown;
+            this.postDown = postDown;
+            this.log = log;
+        }
+
+        /** Runs a down hook; a failure is reported and the shutdown goes on (the interface goes regardless). */
+        private void runDownHook(String key, List<String> commands) {
+            if (commands.isEmpty()) {
+                return;
+            }
+            try {
+                namespace.run(() -> HookRunner.run(key, commands, name, log));
+            } catch (Exception e) {
+                log.println("warning: " + name + ": " + e.getMessage());
+            }
+        }
+
         /** Whether {@link #close()} was called. */
         boolean closing() {
             return closed;
@@ -497,6 +547,7 @@ public final class WireGuardServer implements Callable<Integer> {
                 return;
             }
             closed = true;
+            runDownHook("PreDown", preDown);
             if (metrics != null) {
                 metrics.close();
             }
@@ -519,6 +570,14 @@ public final class WireGuardServer implements Callable<Integer> {
                 }
                 if (handshakeGroup != null) {
                     handshakeGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+                }
+                if (tunnel != null) {
+                    // The interface is gone once the TUN file is closed: as wg-quick, PostDown runs after that.
+                    tunnel.tunChannel().closeFuture().syncUninterruptibly();
+                }
+                runDownHook("PostDown", postDown);
+                if (namespace != null) {
+                    namespace.close();
                 }
             }
         }

@@ -73,6 +73,9 @@ class WgQuickConfigTest {
                 "Address = 10.10.0.1",
                 "MTU = 1380",
                 "PostUp = iptables -A FORWARD -i %i -j ACCEPT",
+                "preup = echo one",
+                "PostUp = iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE; echo 'a = b'",
+                "PostDown = iptables -D FORWARD -i %i -j ACCEPT",
                 "Table = off",
                 "",
                 "[Peer]",
@@ -97,7 +100,13 @@ class WgQuickConfigTest {
         assertFalse(b.hasPresharedKey());
         assertEquals(new InetSocketAddress(InetAddress.getByName("10.1.0.3"), 51822), c.peers().get(1).endpoint());
         assertEquals(0, c.peers().get(1).persistentKeepaliveSeconds());
-        assertEquals(2, c.warnings().size(), c.warnings().toString());
+        assertEquals(1, c.warnings().size(), c.warnings().toString());
+        assertEquals(List.of("iptables -A FORWARD -i %i -j ACCEPT",
+                "iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE; echo 'a = b'"),
+                c.hooks(WgQuickConfig.Hook.POST_UP), "in file order, the value whole");
+        assertEquals(List.of("echo one"), c.hooks(WgQuickConfig.Hook.PRE_UP));
+        assertEquals(List.of(), c.hooks(WgQuickConfig.Hook.PRE_DOWN));
+        assertEquals(1, c.hooks(WgQuickConfig.Hook.POST_DOWN).size());
     }
 
     @ParameterizedTest(name = "{0}")
