@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The tests, with what they need: installs the Debian packages the real-kernel tests use when they are absent
 # (iproute2; ping; wireguard-go and wg, the stock WireGuard peer; iperf3, OpenVPN and openssl for the benchmark
-# harness's smoke test), then runs the build with every test once on JDK 17 (the bytecode level) and once on the
-# newest JDK installed, then fuzzes every parser for a bounded time (fuzz.sh), and prints the results of each.
+# harness's smoke test; tcpdump to read the server's captures back), then runs the build with every test once on
+# JDK 17 (the bytecode level) and once on the newest JDK installed, then fuzzes every parser for a bounded time
+# (fuzz.sh), and prints the results of each.
 # Run as root: the tests create TUN devices and network namespaces (and remove them).
 #
 #   ./test.sh                      JDK 17 and the newest JDK found (JAVA_HOME, /usr/lib/jvm/*)
@@ -28,6 +29,7 @@ command -v wg >/dev/null 2>&1 || need+=(wireguard-tools)
 command -v iperf3 >/dev/null 2>&1 || need+=(iperf3)
 command -v openvpn >/dev/null 2>&1 || need+=(openvpn)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 apt_updated=
 apt_install() {
     if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then

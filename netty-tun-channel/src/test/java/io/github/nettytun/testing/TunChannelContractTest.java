@@ -232,6 +232,12 @@ public abstract class TunChannelContractTest {
         assertTrue(ns.ip("route", "get", "10.78.200.1").contains("dev ntt0"), "the kernel routes by it");
         assertTrue(ns.ip("-6", "route", "get", "fd78:0:0:1::1").contains("dev ntt0"));
         assertThrows(IllegalArgumentException.class, () -> tun.device().addRoute(LOCAL4, 33));
+        // and removed again, exactly that route; a second removal finds none
+        assertTrue(tun.device().removeRoute(InetAddress.getByName("10.78.0.0"), 16));
+        assertTrue(tun.device().removeRoute(InetAddress.getByName("fd78::"), 48));
+        assertEquals("", ns.ip("-o", "route", "show", "10.78.0.0/16").trim());
+        assertFalse(ns.ip("-6", "route", "show").contains("fd78::/48"), ns.ip("-6", "route", "show"));
+        assertFalse(tun.device().removeRoute(InetAddress.getByName("10.78.0.0"), 16));
     }
 
     @Test

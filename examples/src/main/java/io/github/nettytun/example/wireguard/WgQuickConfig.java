@@ -47,9 +47,9 @@ import java.util.Set;
  *
  * Keys are case-insensitive; {@code #} starts a comment; {@code Address} and {@code AllowedIPs} may repeat and
  * take comma-separated lists. {@code PreUp}, {@code PostUp}, {@code PreDown} and {@code PostDown} may repeat and
- * are kept in order ({@link #hooks}); the server runs them as wg-quick does. Keys this server does not act on
- * ({@code DNS}, {@code Table}, {@code SaveConfig}, {@code FwMark}) are collected as {@link #warnings()}. Anything
- * malformed is a {@link ParseException} naming the line.
+ * are kept in order ({@link #hooks}); the server runs them as wg-quick does, and routes as {@code Table} and
+ * {@code FwMark} say. Keys this server does not act on ({@code DNS}, {@code SaveConfig}) are collected as
+ * {@link #warnings()}. Anything malformed is a {@link ParseException} naming the line.
  */
 public final class WgQuickConfig {
 
@@ -98,7 +98,12 @@ public final class WgQuickConfig {
         }
     }
 
-    private static final Set<String> IGNORED_INTERFACE_KEYS = Set.of("dns", "table", "saveconfig", "fwmark");
+    private static final Set<String> IGNORED_INTERFACE_KEYS = Set.of("dns", "saveconfig");
+
+    /** {@code Table = off}: no routes at all. */
+    public static final long TABLE_OFF = -1;
+    /** {@code Table = auto} (the default): the main table, and for a /0 wg-quick's policy routing. */
+    public static final long TABLE_AUTO = 0;
 
     /** The hook keys of wg-quick, in the order it runs them. */
     public enum Hook {
@@ -127,6 +132,8 @@ public final class WgQuickConfig {
     private final List<Integer> peerLines = new ArrayList<>();
     private final List<String> warnings = new ArrayList<>();
     private final java.util.Map<Hook, List<String>> hooks = new java.util.EnumMap<>(Hook.class);
+    private long table = TABLE_AUTO;
+    private int fwmark;
 
     /** The line of the {@code i}th [Peer] section header, for messages naming the file and line. */
     public int peerLine(int i) {
@@ -271,6 +278,12 @@ public final class WgQuickConfig {
                     addresses.add(prefix(n, key, a));
                 }
                 break;
+            case "table":
+                table = table(n, key, value);
+                break;
+            case "fwmark":
+                fwmark = fwmark(n, key, value);
+                break;
             case "preup":
             case "postup":
             case "predown":
@@ -336,6 +349,47 @@ public final class WgQuickConfig {
         } catch (IllegalArgumentException e) {
             throw new ParseException(n, e.getMessage());
         }
+    }
+
+    /** {@code off}, {@code auto}, {@code main} or a table number (as wg-quick; other names are not looked up). */
+    private static long table(int n, String key, String value) throws ParseException {
+        switch (value.toLowerCase(Locale.ROOT)) {
+            case "off":
+                return TABLE_OFF;
+            case "auto":
+                return TABLE_AUTO;
+            case "main":
+                return 254;
+            default:
+                try {
+                    long t = Long.parseLong(value);
+                    if (t >= 1 && t <= 0xffffffffL && t != 255) {
+                        return t;
+                    }
+                } catch (NumberFormatException e) {
+                    // below
+                }
+                throw new ParseException(n, key + " must be off, auto, main or a table number (1-4294967295, not "
+                        + "255), found: " + value);
+        }
+    }
+
+    /** {@code off}, or a mark as a number, decimal or {@code 0x} hexadecimal (0 is off). */
+    private static int fwmark(int n, String key, String value) throws ParseException {
+        if (value.equalsIgnoreCase("off")) {
+            return 0;
+        }
+        try {
+            long m = value.startsWith("0x") || value.startsWith("0X") ? Long.parseLong(value.substring(2), 16)
+                    : Long.parseLong(value);
+            if (m >= 0 && m <= 0xffffffffL) {
+                return (int) m;
+            }
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new ParseException(n, key + " must be off or a number (decimal or 0x hex, up to 0xffffffff), found: "
+                + value);
     }
 
     private static int number(int n, String key, String value, int min, int max) throws ParseException {
@@ -425,6 +479,16 @@ public final class WgQuickConfig {
      */
     public List<PeerConfig> peers() {
         return Collections.unmodifiableList(peers);
+    }
+
+    /** {@link #TABLE_OFF}, {@link #TABLE_AUTO} or a routing table number ({@code Table}). */
+    public long table() {
+        return table;
+    }
+
+    /** The firewall mark of the interface's UDP socket ({@code FwMark}), 0 for none. */
+    public int fwmark() {
+        return fwmark;
     }
 
     /** The commands of {@code hook}, in file order (empty when none). */

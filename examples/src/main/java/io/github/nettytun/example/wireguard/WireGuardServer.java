@@ -107,6 +107,12 @@ public final class WireGuardServer implements Callable<Integer> {
                     + "Off by default.")
     String metrics;
 
+    @Option(names = "--pcap", paramLabel = "FILE",
+            description = "Record the inner packets, both directions, to FILE (pcap, LINKTYPE_RAW; tcpdump -r FILE): "
+                    + "what the interface reads and writes, super-packets as the segments peers see. Owner-only "
+                    + "file; stops at 1 GiB. A debugging aid: it costs throughput.")
+    Path pcap;
+
     @Option(names = "--debug", description = "Show the stack trace of a failure (operators get one line without it).")
     boolean debug;
 
@@ -153,6 +159,8 @@ public final class WireGuardServer implements Callable<Integer> {
         }, "wireguard-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
         handleSignal("USR1", running.stats::printAll);
+        handleSignal("HUP", () -> out.println(LocalTime.now().truncatedTo(ChronoUnit.SECONDS) + " " + running.name
+                + ": " + running.reload()));
         stopped.await();
         return status[0];
     }
@@ -299,6 +307,8 @@ public final class WireGuardServer implements Callable<Integer> {
                 useIoUring ? IoUringIoHandler.newFactory() : EpollIoHandler.newFactory());
         EventLoopGroup uapiGroup = uapi ? new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory()) : null;
         Running running = new Running(name, group, uapiGroup, handshakeGroup);
+        running.config = cfg;
+        running.configPath = config;
         try {
             Class<? extends TunChannel> tunClass = useIoUring ? IoUringTunChannel.class : EpollTunChannel.class;
             Class<? extends DatagramChannel> udpClass = useIoUring ? IoUringDatagramChannel.class
@@ -309,25 +319,19 @@ public final class WireGuardServer implements Callable<Integer> {
             for (PeerConfig.Prefix a : cfg.addresses()) {
                 builder.address(a.address(), a.length());
             }
+            if (RouteSetup.fwmarkFor(cfg) != 0) {
+                builder.fwmark(RouteSetup.fwmarkFor(cfg));
+            }
+            if (pcap != null) {
+                // Next to the TUN side: it sees what tcpdump on the interface would, the filter's drops on the way
+                // from peers excluded.
+                builder.innerHandler("pcap", openPcap(pcap));
+            }
             if (filter != null) {
                 builder.innerHandler("acl", filter);
             }
             running.tunnel = startTunnel(builder, device, name, cfg.listenPort());
-            for (int i = 0; i < peers.size(); i++) {
-                for (PeerConfig.Prefix prefix : peers.get(i).allowedIps()) {
-                    if (prefix.length() == 0) {
-                        out.println("warning: " + name + ": no route for " + prefix + " (a default route through "
-                                + "the tunnel needs policy routing for the endpoint; add it yourself)");
-                        continue;
-                    }
-                    try {
-                        running.tunnel.tunChannel().device().addRoute(prefix.address(), prefix.length());
-                    } catch (TunDevice.RouteExistsException e) {
-                        throw new StartupException(1, config + ": line " + cfg.peerLine(i) + ": [Peer] AllowedIPs "
-                                + e.getMessage(), e);
-                    }
-                }
-            }
+            running.routes = RouteSetup.apply(cfg, running.tunnel.tunChannel().device(), config);
             if (uapi) {
                 running.uapi = UapiServer.start(device, name,
                         () -> running.tunnel.listenAddress().getPort(), uapiGroup);
@@ -367,7 +371,9 @@ public final class WireGuardServer implements Callable<Integer> {
                 (uapi ? ", wg tool socket " + running.uapi.socket() : "")
                         + (running.metrics != null ? ", metrics http://" + hostPort(running.metrics.address())
                         + "/metrics" : ""),
-                filter != null ? ", inner packet rules " + acl + " (" + filter.rules().size() + ")" : "");
+                running.routes.describe()
+                        + (filter != null ? ", inner packet rules " + acl + " (" + filter.rules().size() + ")" : "")
+                        + (pcap != null ? ", recording to " + pcap : ""));
         int feature = Runtime.version().feature();
         if (feature < 21 && device.cipher() == io.github.nettytun.handler.vpn.wireguard.TransportCipher
                 .Implementation.JDK) {
@@ -376,6 +382,18 @@ public final class WireGuardServer implements Callable<Integer> {
                     + "on a newer JDK (JAVA_HOME)");
         }
         return running;
+    }
+
+    /** The capture's handler, its file made owner-only (inner traffic is private) and emptied. */
+    private static io.github.nettytun.handler.pcap.TunPcapWriteHandler openPcap(Path file) throws StartupException {
+        try {
+            java.io.OutputStream stream = java.nio.file.Files.newOutputStream(file);
+            java.nio.file.Files.setPosixFilePermissions(file,
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            return new io.github.nettytun.handler.pcap.TunPcapWriteHandler(stream, 65535, 1L << 30);
+        } catch (java.io.IOException e) {
+            throw new StartupException(2, "--pcap " + file + ": cannot be written: " + e.getMessage(), e);
+        }
     }
 
     private static String hostPort(InetSocketAddress a) {
@@ -477,6 +495,9 @@ public final class WireGuardServer implements Callable<Integer> {
         UapiServer uapi;
         StatsReporter stats;
         MetricsServer metrics;
+        RouteSetup routes;
+        WgQuickConfig config;
+        Path configPath;
         private List<String> preDown = List.of();
         private List<String> postDown = List.of();
         private io.github.nettytun.channel.tun.NetworkNamespace namespace;
@@ -535,6 +556,40 @@ public final class WireGuardServer implements Callable<Integer> {
             }
         }
 
+        /**
+         * Re-reads the configuration file and applies it as {@code wg syncconf} would ({@link ConfigReload}): what
+         * SIGHUP does. From any thread; one reload at a time.
+         *
+         * @return one line for the log: what changed, or why nothing did
+         */
+        public synchronized String reload() {
+            if (closed) {
+                return "reload refused: the interface is stopping";
+            }
+            WgQuickConfig next;
+            try {
+                next = WgQuickConfig.read(configPath);
+            } catch (WgQuickConfig.ParseException e) {
+                return "reload refused: " + configPath + ": " + e.getMessage() + "; nothing was reloaded";
+            } catch (java.io.IOException e) {
+                return "reload refused: " + configPath + " cannot be read (" + e.getMessage() + "); nothing was "
+                        + "reloaded";
+            }
+            try {
+                String done = ConfigReload.apply(config, next, tunnel.device(), tunnel.tunChannel().device(),
+                        RouteSetup.routeTable(config));
+                config = next;
+                if (metrics != null) {
+                    metrics.refresh();
+                }
+                return done;
+            } catch (ConfigReload.RefusedException e) {
+                return "reload refused: " + e.getMessage();
+            } catch (Exception e) {
+                return "reload failed part way: " + describe(e) + " (run wg show to see the state)";
+            }
+        }
+
         /** Whether {@link #close()} was called. */
         boolean closing() {
             return closed;
@@ -548,6 +603,9 @@ public final class WireGuardServer implements Callable<Integer> {
             }
             closed = true;
             runDownHook("PreDown", preDown);
+            if (routes != null) {
+                routes.close(); // the rules outlive the interface; they need it to find its namespace
+            }
             if (metrics != null) {
                 metrics.close();
             }

@@ -100,13 +100,29 @@ class WgQuickConfigTest {
         assertFalse(b.hasPresharedKey());
         assertEquals(new InetSocketAddress(InetAddress.getByName("10.1.0.3"), 51822), c.peers().get(1).endpoint());
         assertEquals(0, c.peers().get(1).persistentKeepaliveSeconds());
-        assertEquals(1, c.warnings().size(), c.warnings().toString());
+        assertEquals(0, c.warnings().size(), c.warnings().toString());
+        assertEquals(WgQuickConfig.TABLE_OFF, c.table());
         assertEquals(List.of("iptables -A FORWARD -i %i -j ACCEPT",
                 "iptables -t nat -A POSTROUTING -o eth0 -j MASQUERADE; echo 'a = b'"),
                 c.hooks(WgQuickConfig.Hook.POST_UP), "in file order, the value whole");
         assertEquals(List.of("echo one"), c.hooks(WgQuickConfig.Hook.PRE_UP));
         assertEquals(List.of(), c.hooks(WgQuickConfig.Hook.PRE_DOWN));
         assertEquals(1, c.hooks(WgQuickConfig.Hook.POST_DOWN).size());
+    }
+
+    @Test
+    void readsTableAndFwMark() throws Exception {
+        String head = "[Interface]\nPrivateKey = " + KEY_A + "\n";
+        WgQuickConfig c = WgQuickConfig.parse(head + "Table = 1234\nFwMark = 0xca6c\n");
+        assertEquals(1234, c.table());
+        assertEquals(51820, c.fwmark());
+        c = WgQuickConfig.parse(head + "Table = main\nFwMark = off\n");
+        assertEquals(254, c.table());
+        assertEquals(0, c.fwmark());
+        c = WgQuickConfig.parse(head + "table = AUTO\nfwmark = 4294967295\n");
+        assertEquals(WgQuickConfig.TABLE_AUTO, c.table());
+        assertEquals(-1, c.fwmark(), "the mark is unsigned 32 bits");
+        assertEquals(WgQuickConfig.TABLE_AUTO, WgQuickConfig.parse(head).table(), "auto when not given");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -124,6 +140,9 @@ class WgQuickConfigTest {
             port out of range            | [Interface]\\nPrivateKey = KEY_A\\nListenPort = 70000      | line 3: ListenPort must be a number in 0..65535
             port not a number            | [Interface]\\nPrivateKey = KEY_A\\nListenPort = x          | line 3: ListenPort must be a number
             mtu too small                | [Interface]\\nPrivateKey = KEY_A\\nMTU = 100               | line 3: MTU must be a number in 576..65535
+            local table                  | [Interface]\\nPrivateKey = KEY_A\\nTable = 255             | line 3: Table must be off, auto, main or a table number
+            table by name                | [Interface]\\nPrivateKey = KEY_A\\nTable = vpn             | line 3: Table must be off, auto, main or a table number
+            bad fwmark                   | [Interface]\\nPrivateKey = KEY_A\\nFwMark = 0x1g            | line 3: FwMark must be off or a number
             bad address                  | [Interface]\\nPrivateKey = KEY_A\\nAddress = 10.0.0.300/24 | line 3: Address: not an IP address
             bad prefix                   | [Interface]\\nPrivateKey = KEY_A\\nAddress = 10.0.0.1/33   | line 3: Address: prefix length 33
             empty list entry             | [Interface]\\nPrivateKey = KEY_A\\nAddress = 10.0.0.1/24,  | line 3: Address has an empty entry

@@ -57,6 +57,12 @@ public final class UdpOffload {
     /** {@code SOL_UDP} and {@code UDP_GRO} of {@code include/uapi/linux/udp.h}. */
     private static final int SOL_UDP = 17;
     private static final int UDP_GRO = 104;
+    /**
+     * {@code SO_MARK} (a firewall mark on every packet the socket sends, for policy routing; needs CAP_NET_ADMIN),
+     * for Netty's epoll and io_uring channels, which take any {@code IntegerUnixChannelOption}.
+     */
+    public static final ChannelOption<Integer> SO_MARK = new IntegerUnixChannelOption("SO_MARK", 1, 36);
+
     /** {@code SO_SNDBUFFORCE} and {@code SO_RCVBUFFORCE} of {@code include/uapi/asm-generic/socket.h}. */
     private static final IntegerUnixChannelOption SO_SNDBUFFORCE = new IntegerUnixChannelOption("SO_SNDBUFFORCE", 1,
             32);

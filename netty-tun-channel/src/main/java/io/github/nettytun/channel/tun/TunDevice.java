@@ -113,14 +113,27 @@ public final class TunDevice {
      * device): it is a {@link RouteExistsException}. Routes through the device go away with it.
      */
     public TunDevice addRoute(InetAddress network, int prefixLength) {
+        return addRoute(network, prefixLength, MAIN_TABLE);
+    }
+
+    /** The kernel's main routing table ({@code RT_TABLE_MAIN}), where {@code ip route add} puts routes. */
+    public static final int MAIN_TABLE = Rtnetlink.RT_TABLE_MAIN;
+
+    /**
+     * As {@link #addRoute(InetAddress, int)}, in routing table {@code table} (1 to 2^32-1, like {@code ip route add
+     * ... table N}); the same refusal of a prefix the table routes already.
+     */
+    public TunDevice addRoute(InetAddress network, int prefixLength, int table) {
         ObjectUtil.checkNotNull(network, "network");
         ObjectUtil.checkInRange(prefixLength, 0, network instanceof Inet4Address ? 32 : 128, "prefixLength");
+        checkTable(table);
         int index = index();
         try {
-            control(-1, "RTM_NEWROUTE " + network.getHostAddress() + '/' + prefixLength, (sock, name) -> {
-                Rtnetlink.addRoute(sock, index, network, prefixLength);
-                return null;
-            });
+            control(-1, "RTM_NEWROUTE " + network.getHostAddress() + '/' + prefixLength + " table "
+                    + Integer.toUnsignedString(table), (sock, name) -> {
+                        Rtnetlink.addRoute(sock, index, network, prefixLength, table);
+                        return null;
+                    });
         } catch (ChannelException e) {
             if (e.getCause() instanceof LastErrorException
                     && ((LastErrorException) e.getCause()).getErrorCode() == LibC.EEXIST) {
@@ -129,6 +142,97 @@ public final class TunDevice {
             throw e;
         }
         return this;
+    }
+
+    /**
+     * Removes the route {@link #addRoute} made for {@code network/prefixLength} through this device, like
+     * {@code ip route del NETWORK/LEN dev NAME}.
+     *
+     * @return false when there was no such route (nothing changed)
+     */
+    public boolean removeRoute(InetAddress network, int prefixLength) {
+        return removeRoute(network, prefixLength, MAIN_TABLE);
+    }
+
+    /** As {@link #removeRoute(InetAddress, int)}, from routing table {@code table}. */
+    public boolean removeRoute(InetAddress network, int prefixLength, int table) {
+        ObjectUtil.checkNotNull(network, "network");
+        ObjectUtil.checkInRange(prefixLength, 0, network instanceof Inet4Address ? 32 : 128, "prefixLength");
+        checkTable(table);
+        int index = index();
+        try {
+            control(-1, "RTM_DELROUTE " + network.getHostAddress() + '/' + prefixLength, (sock, name) -> {
+                Rtnetlink.deleteRoute(sock, index, network, prefixLength, table);
+                return null;
+            });
+            return true;
+        } catch (ChannelException e) {
+            if (e.getCause() instanceof LastErrorException
+                    && ((LastErrorException) e.getCause()).getErrorCode() == LibC.ESRCH) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Adds the two policy rules of wg-quick's full tunnel for IPv4 or IPv6, in this device's network namespace:
+     * {@code not fwmark MARK table MARK} (everything but the tunnel's own marked UDP packets looks up table MARK,
+     * where a default route through this device goes) and {@code table main suppress_prefixlength 0} (the main
+     * table's specific routes still win, its default route does not). The tunnel's UDP socket must carry the mark
+     * ({@code SO_MARK}). Rules outlive the device: remove them with {@link #removeFullTunnelRules}.
+     *
+     * @throws ChannelException when a rule is refused (one that is there already: {@code EEXIST}); a first rule
+     *         added before the second failed is removed again
+     */
+    public void addFullTunnelRules(boolean ipv6, int fwmark) {
+        if (fwmark == 0) {
+            throw new IllegalArgumentException("fwmark must not be 0");
+        }
+        control(-1, "RTM_NEWRULE not fwmark " + Integer.toUnsignedString(fwmark) + " table "
+                + Integer.toUnsignedString(fwmark), (sock, name) -> {
+                    Rtnetlink.rule(sock, true, ipv6, fwmark, fwmark, true, -1);
+                    try {
+                        Rtnetlink.rule(sock, true, ipv6, MAIN_TABLE, 0, false, 0);
+                    } catch (LastErrorException e) {
+                        Rtnetlink.rule(sock, false, ipv6, fwmark, fwmark, true, -1);
+                        throw e;
+                    }
+                    return null;
+                });
+    }
+
+    /**
+     * Removes what {@link #addFullTunnelRules} added (a rule already gone is not an error).
+     *
+     * @return how many of the two rules were there
+     */
+    public int removeFullTunnelRules(boolean ipv6, int fwmark) {
+        return control(-1, "RTM_DELRULE not fwmark " + Integer.toUnsignedString(fwmark), (sock, name) -> {
+            int removed = 0;
+            for (boolean markRule : new boolean[] {true, false}) {
+                try {
+                    if (markRule) {
+                        Rtnetlink.rule(sock, false, ipv6, fwmark, fwmark, true, -1);
+                    } else {
+                        Rtnetlink.rule(sock, false, ipv6, MAIN_TABLE, 0, false, 0);
+                    }
+                    removed++;
+                } catch (LastErrorException e) {
+                    if (e.getErrorCode() != LibC.ENOENT) {
+                        throw e;
+                    }
+                }
+            }
+            return removed;
+        });
+    }
+
+    private static void checkTable(int table) {
+        if (table == 0 || table == 255 /* local */) {
+            throw new IllegalArgumentException("routing table " + Integer.toUnsignedString(table)
+                    + " (expected 1-254 or 256 and above, not the local table)");
+        }
     }
 
     /** {@link #addRoute} found a route for the prefix in the main table already; nothing was changed. */

@@ -205,6 +205,7 @@ public final class WireGuardTunnel implements AutoCloseable {
         private final List<InetAddress> addresses = new ArrayList<>();
         private final List<Integer> prefixLengths = new ArrayList<>();
         private final Map<String, Supplier<? extends ChannelHandler>> innerHandlers = new LinkedHashMap<>();
+        private int fwmark;
 
         private Builder() {
         }
@@ -281,6 +282,16 @@ public final class WireGuardTunnel implements AutoCloseable {
             return this;
         }
 
+        /**
+         * A firewall mark on every datagram the tunnel sends ({@code SO_MARK}, wg's {@code fwmark}; 0, the default,
+         * for none), set before the socket sends anything: with policy rules that send unmarked traffic into the
+         * tunnel, the tunnel's own packets to its peers keep to the main table (a full tunnel, as wg-quick's).
+         */
+        public Builder fwmark(int mark) {
+            this.fwmark = mark;
+            return this;
+        }
+
         /** An interface address (several allowed); the kernel adds the prefix route. */
         public Builder address(InetAddress address, int prefixLength) {
             addresses.add(Objects.requireNonNull(address, "address"));
@@ -351,6 +362,9 @@ public final class WireGuardTunnel implements AutoCloseable {
                             }
                         });
                 UdpOffload.configure(udpBootstrap, datagramChannelClass, maxDatagram, true);
+                if (fwmark != 0) {
+                    udpBootstrap.option(UdpOffload.SO_MARK, fwmark);
+                }
                 udp = udpBootstrap.bind(listenAddress).sync().channel();
                 UdpOffload.forceBufferSizes(udp);
                 UdpOffload.checkBufferSizes(udp);

@@ -47,6 +47,7 @@ public interface LibC extends Library {
     int ENXIO = 6;
     int EACCES = 13;
     int EEXIST = 17;
+    int ESRCH = 3;
     int EBUSY = 16;
     int ENODEV = 19;
     int EINVAL = 22;

@@ -24,10 +24,21 @@ public final class Rtnetlink {
     private static final int NETLINK_ROUTE = 0;
     private static final short RTM_NEWADDR = 20;
     private static final short RTM_NEWROUTE = 24;
+    private static final short RTM_DELROUTE = 25;
     private static final short RTM_GETROUTE = 26;
     private static final short RTA_DST = 1;
     private static final short RTA_OIF = 4;
-    private static final int RT_TABLE_MAIN = 254;
+    private static final short RTA_TABLE = 15;
+    private static final short RTM_NEWRULE = 32;
+    private static final short RTM_DELRULE = 33;
+    private static final int FIB_RULE_HDR_LEN = 12;
+    private static final int FR_ACT_TO_TBL = 1;
+    private static final int FIB_RULE_INVERT = 0x2;
+    private static final short FRA_FWMARK = 10;
+    private static final short FRA_SUPPRESS_PREFIXLEN = 14;
+    private static final short FRA_TABLE = 15;
+    /** The main routing table. */
+    public static final int RT_TABLE_MAIN = 254;
     private static final int RTPROT_STATIC = 4;
     private static final int RT_SCOPE_LINK = 253;
     private static final int RTN_UNICAST = 1;
@@ -96,29 +107,92 @@ public final class Rtnetlink {
      *         prefix, and for IPv6 the same metric)
      */
     public static void addRoute(int sock, int ifIndex, InetAddress network, int prefixLength) {
+        addRoute(sock, ifIndex, network, prefixLength, RT_TABLE_MAIN);
+    }
+
+    /** As {@link #addRoute(int, int, InetAddress, int)}, in routing table {@code table} (like {@code table N}). */
+    public static void addRoute(int sock, int ifIndex, InetAddress network, int prefixLength, int table) {
+        route(sock, RTM_NEWROUTE, (short) (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL), ifIndex, network,
+                prefixLength, table);
+    }
+
+    /**
+     * {@code RTM_NEWRULE} or {@code RTM_DELRULE} of a policy rule that looks up {@code table} (like {@code ip rule
+     * add|del [not fwmark MARK] [suppress_prefixlength N] table TABLE}), for IPv4 or IPv6.
+     *
+     * @param fwmark               0: no mark match; otherwise packets with (or, {@code invert}, without) this mark
+     * @param suppressPrefixLength -1: none; otherwise routes of this prefix length or shorter found in the table
+     *                             are ignored
+     * @throws LastErrorException {@code EEXIST} when adding a rule that is there, {@code ENOENT} when deleting one
+     *         that is not
+     */
+    public static void rule(int sock, boolean add, boolean v6, int table, int fwmark, boolean invert,
+                            int suppressPrefixLength) {
+        int length = NLMSG_HDRLEN + FIB_RULE_HDR_LEN + RTA_HDRLEN + 4 + (fwmark != 0 ? RTA_HDRLEN + 4 : 0)
+                + (suppressPrefixLength >= 0 ? RTA_HDRLEN + 4 : 0);
+        Memory msg = new Memory(length);
+        msg.clear();
+        msg.setInt(0, length);
+        msg.setShort(4, add ? RTM_NEWRULE : RTM_DELRULE);
+        msg.setShort(6, (short) (add ? NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL
+                : NLM_F_REQUEST | NLM_F_ACK));
+        msg.setInt(8, 1);
+        int hdr = NLMSG_HDRLEN;
+        msg.setByte(hdr, (byte) (v6 ? LibC.AF_INET6 : LibC.AF_INET));
+        msg.setByte(hdr + 4, (byte) (table < 256 ? table : 0)); // table
+        msg.setByte(hdr + 7, (byte) FR_ACT_TO_TBL); // action
+        msg.setInt(hdr + 8, invert ? FIB_RULE_INVERT : 0); // flags
+        int offset = putInt(msg, hdr + FIB_RULE_HDR_LEN, FRA_TABLE, table);
+        if (fwmark != 0) {
+            offset = putInt(msg, offset, FRA_FWMARK, fwmark);
+        }
+        if (suppressPrefixLength >= 0) {
+            putInt(msg, offset, FRA_SUPPRESS_PREFIXLEN, suppressPrefixLength);
+        }
+        LibC.INSTANCE.send(sock, msg, new NativeLong(length), 0);
+        awaitAck(sock);
+    }
+
+    private static int putInt(Memory msg, int offset, short type, int value) {
+        msg.setShort(offset, (short) (RTA_HDRLEN + 4));
+        msg.setShort(offset + 2, type);
+        msg.setInt(offset + RTA_HDRLEN, value); // native byte order, as the kernel reads it
+        return offset + RTA_HDRLEN + 4;
+    }
+
+    /**
+     * {@code RTM_DELROUTE} (like {@code ip route del NETWORK/LEN dev IF}) of the route {@link #addRoute} makes.
+     *
+     * @throws LastErrorException {@code ESRCH} when there is no such route
+     */
+    public static void deleteRoute(int sock, int ifIndex, InetAddress network, int prefixLength, int table) {
+        route(sock, RTM_DELROUTE, (short) (NLM_F_REQUEST | NLM_F_ACK), ifIndex, network, prefixLength, table);
+    }
+
+    private static void route(int sock, short type, short flags, int ifIndex, InetAddress network,
+                              int prefixLength, int table) {
         boolean v4 = network instanceof Inet4Address;
         byte[] addr = network.getAddress();
         for (int bit = prefixLength; bit < addr.length * 8; bit++) {
             addr[bit >>> 3] &= (byte) ~(0x80 >>> (bit & 7));
         }
-        int length = NLMSG_HDRLEN + RTMSG_LEN + RTA_HDRLEN + addr.length + RTA_HDRLEN + 4;
+        int length = NLMSG_HDRLEN + RTMSG_LEN + RTA_HDRLEN + addr.length + RTA_HDRLEN + 4 + RTA_HDRLEN + 4;
         Memory msg = new Memory(length);
         msg.clear();
         msg.setInt(0, length);
-        msg.setShort(4, RTM_NEWROUTE);
-        msg.setShort(6, (short) (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL));
+        msg.setShort(4, type);
+        msg.setShort(6, flags);
         msg.setInt(8, 1);
         int rtm = NLMSG_HDRLEN;
         msg.setByte(rtm, (byte) (v4 ? LibC.AF_INET : LibC.AF_INET6));
         msg.setByte(rtm + 1, (byte) prefixLength); // rtm_dst_len
-        msg.setByte(rtm + 4, (byte) RT_TABLE_MAIN);
+        msg.setByte(rtm + 4, (byte) (table < 256 ? table : 0)); // rtm_table; RTA_TABLE below says it in full
         msg.setByte(rtm + 5, (byte) RTPROT_STATIC);
         msg.setByte(rtm + 6, (byte) RT_SCOPE_LINK);
         msg.setByte(rtm + 7, (byte) RTN_UNICAST);
         int offset = putAttribute(msg, rtm + RTMSG_LEN, RTA_DST, addr);
-        msg.setShort(offset, (short) (RTA_HDRLEN + 4));
-        msg.setShort(offset + 2, RTA_OIF);
-        msg.setInt(offset + RTA_HDRLEN, ifIndex); // native byte order, as the kernel reads it
+        offset = putInt(msg, offset, RTA_OIF, ifIndex);
+        putInt(msg, offset, RTA_TABLE, table);
         LibC.INSTANCE.send(sock, msg, new NativeLong(length), 0);
         awaitAck(sock);
     }
