@@ -5,7 +5,6 @@
  */
 package io.github.nettytun.example.wireguard;
 
-import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
 import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TemporaryNetns;
@@ -16,15 +15,13 @@ import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 
+import static io.github.nettytun.example.wireguard.ServerFiles.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,13 +43,7 @@ class FullTunnelTest {
         resources.close();
     }
 
-    private static String b64(byte[] key) {
-        return Base64.getEncoder().encodeToString(key);
-    }
 
-    private static PrintStream quiet() {
-        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-    }
 
     /** The namespace's policy rules and every routing table, both families. */
     private static String tables(TemporaryNetns ns) throws IOException {
@@ -86,23 +77,18 @@ class FullTunnelTest {
         a.ip("link", "set", "lo", "up");
         a.ip("addr", "add", "10.240.0.1/32", "dev", "lo");
         a.ip("addr", "add", "fd40::1/128", "dev", "lo");
-        byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
-        byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
-        Path dir = Files.createTempDirectory("fulltunnel");
+        byte[] keyA = newKey();
+        byte[] keyB = newKey();
+        Path dir = scratch(resources, "fulltunnel");
         long pid = ProcessHandle.current().pid() % 100000;
         String ifB = "wtb" + pid;
         Path confA = dir.resolve("wta" + pid + ".conf");
         Path confB = dir.resolve(ifB + ".conf");
-        resources.add(() -> {
-            Files.deleteIfExists(confA);
-            Files.deleteIfExists(confB);
-            Files.deleteIfExists(dir);
-        });
         Files.writeString(confA, String.join("\n", "[Interface]", "PrivateKey = " + b64(keyA), "ListenPort = 51880",
-                "Address = 10.234.0.1/24, fd34::1/64", "[Peer]", "PublicKey = " + b64(WireGuardCrypto.publicKey(keyB)),
+                "Address = 10.234.0.1/24, fd34::1/64", "[Peer]", "PublicKey = " + publicOf(keyB),
                 "AllowedIPs = 10.234.0.2/32, fd34::2/128", ""));
         Files.writeString(confB, String.join("\n", "[Interface]", "PrivateKey = " + b64(keyB),
-                "Address = 10.234.0.2/32, fd34::2/128", "[Peer]", "PublicKey = " + b64(WireGuardCrypto.publicKey(keyA)),
+                "Address = 10.234.0.2/32, fd34::2/128", "[Peer]", "PublicKey = " + publicOf(keyA),
                 "AllowedIPs = 0.0.0.0/0, ::/0", "Endpoint = 10.233.0.1:51880", ""));
         WireGuardServer serverA = new WireGuardServer(quiet());
         new CommandLine(serverA).parseArgs("--transport", "epoll", "--no-uapi", confA.toString());
@@ -111,7 +97,7 @@ class FullTunnelTest {
         assertFalse(b.ip("route", "show").contains("default"), "the client has no default route of its own");
 
         ByteArrayOutputStream outB = new ByteArrayOutputStream();
-        WireGuardServer client = new WireGuardServer(new PrintStream(outB, true, StandardCharsets.UTF_8));
+        WireGuardServer client = new WireGuardServer(into(outB));
         new CommandLine(client).parseArgs("--transport", "io_uring", "--no-uapi", confB.toString());
         WireGuardServer.Running running = b.call(client::start);
         try {
@@ -140,19 +126,13 @@ class FullTunnelTest {
     @Test
     void anExplicitTableTakesTheRoutesAndOffTakesNone() throws Exception {
         TemporaryNetns ns = resources.add(TemporaryNetns.create());
-        Path dir = Files.createTempDirectory("tables");
-        long pid = ProcessHandle.current().pid() % 100000;
-        String name = "wtt" + pid;
-        Path conf = dir.resolve(name + ".conf");
-        resources.add(() -> {
-            Files.deleteIfExists(conf);
-            Files.deleteIfExists(dir);
-        });
+        String name = "wtt" + ProcessHandle.current().pid() % 100000;
+        Path conf = scratch(resources, "tables").resolve(name + ".conf");
         String peer = String.join("\n", "[Peer]",
-                "PublicKey = " + b64(WireGuardCrypto.publicKey(WireGuardCrypto.generatePrivateKey(new SecureRandom()))),
+                "PublicKey = " + publicOf(newKey()),
                 "AllowedIPs = 0.0.0.0/0, 10.236.0.0/16", "");
         String head = String.join("\n", "[Interface]",
-                "PrivateKey = " + b64(WireGuardCrypto.generatePrivateKey(new SecureRandom())),
+                "PrivateKey = " + b64(newKey()),
                 "Address = 10.235.0.1/24", "");
         String before = tables(ns);
         String rulesBefore = ns.ip("-4", "rule", "show") + ns.ip("-6", "rule", "show");

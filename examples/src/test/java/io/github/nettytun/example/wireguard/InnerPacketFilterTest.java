@@ -5,7 +5,6 @@
  */
 package io.github.nettytun.example.wireguard;
 
-import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
 import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TemporaryNetns;
@@ -18,10 +17,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import picocli.CommandLine;
 
-import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
@@ -33,12 +30,11 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.util.Arrays;
-import java.util.Base64;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
+import static io.github.nettytun.example.wireguard.ServerFiles.*;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -63,13 +59,8 @@ class InnerPacketFilterTest {
     }
 
     private Path file(String name, String text) throws Exception {
-        Path dir = Files.createTempDirectory("acl");
-        Path file = dir.resolve(name);
+        Path file = scratch(resources, "acl").resolve(name);
         Files.writeString(file, text);
-        resources.add(() -> {
-            Files.deleteIfExists(file);
-            Files.deleteIfExists(dir);
-        });
         return file;
     }
 
@@ -185,16 +176,16 @@ class InnerPacketFilterTest {
         TemporaryNetns a = resources.add(TemporaryNetns.create());
         TemporaryNetns b = resources.add(TemporaryNetns.create());
         a.veth("vfa", InetAddress.getByName("10.214.0.1"), b, "vfb", InetAddress.getByName("10.214.0.2"), 24);
-        byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
-        byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
+        byte[] keyA = newKey();
+        byte[] keyB = newKey();
         long pid = ProcessHandle.current().pid() % 100000;
         Path confA = file("wfa" + pid + ".conf", String.join("\n",
                 "[Interface]", "PrivateKey = " + b64(keyA), "ListenPort = 51840", "Address = 10.215.0.1/32",
-                "[Peer]", "PublicKey = " + b64(WireGuardCrypto.publicKey(keyB)), "AllowedIPs = 10.215.0.2/32",
+                "[Peer]", "PublicKey = " + publicOf(keyB), "AllowedIPs = 10.215.0.2/32",
                 "Endpoint = 10.214.0.2:51841", ""));
         Path confB = file("wfb" + pid + ".conf", String.join("\n",
                 "[Interface]", "PrivateKey = " + b64(keyB), "ListenPort = 51841", "Address = 10.215.0.2/32",
-                "[Peer]", "PublicKey = " + b64(WireGuardCrypto.publicKey(keyA)), "AllowedIPs = 10.215.0.1/32", ""));
+                "[Peer]", "PublicKey = " + publicOf(keyA), "AllowedIPs = 10.215.0.1/32", ""));
         Path rules = file("a.acl", String.join("\n",
                 "deny from-peers tcp to 10.215.0.1 port 2222",
                 "deny to-peers udp port 5354",
@@ -290,11 +281,5 @@ class InnerPacketFilterTest {
         }
     }
 
-    private static PrintStream quiet() {
-        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-    }
 
-    private static String b64(byte[] key) {
-        return Base64.getEncoder().encodeToString(key);
-    }
 }

@@ -6,7 +6,6 @@
 package io.github.nettytun.example.wireguard;
 
 import io.github.nettytun.example.Main;
-import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
 import io.github.nettytun.testing.Await;
 import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.Privileged;
@@ -18,7 +17,6 @@ import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ConnectException;
@@ -31,12 +29,11 @@ import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import static io.github.nettytun.example.wireguard.ServerFiles.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -58,13 +55,8 @@ class MetricsServerTest {
     }
 
     private Path config(String name, String text) throws Exception {
-        Path dir = Files.createTempDirectory("wgconf");
-        Path file = dir.resolve(name);
+        Path file = scratch(resources, "wgconf").resolve(name);
         Files.writeString(file, text);
-        resources.add(() -> {
-            Files.deleteIfExists(file);
-            Files.deleteIfExists(dir);
-        });
         return file;
     }
 
@@ -73,9 +65,9 @@ class MetricsServerTest {
         TemporaryNetns a = resources.add(TemporaryNetns.create());
         TemporaryNetns b = resources.add(TemporaryNetns.create());
         a.veth("vma", InetAddress.getByName("10.216.0.1"), b, "vmb", InetAddress.getByName("10.216.0.2"), 24);
-        byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
-        byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
-        String keyBPublic = b64(WireGuardCrypto.publicKey(keyB));
+        byte[] keyA = newKey();
+        byte[] keyB = newKey();
+        String keyBPublic = publicOf(keyB);
         String ifA = "wma" + ProcessHandle.current().pid() % 100000;
         Path confA = config(ifA + ".conf", String.join("\n",
                 "[Interface]", "PrivateKey = " + b64(keyA), "ListenPort = 51850", "Address = 10.217.0.1/32",
@@ -83,9 +75,9 @@ class MetricsServerTest {
                 "Endpoint = 10.216.0.2:51851", ""));
         Path confB = config("wmb" + ProcessHandle.current().pid() % 100000 + ".conf", String.join("\n",
                 "[Interface]", "PrivateKey = " + b64(keyB), "ListenPort = 51851", "Address = 10.217.0.2/32",
-                "[Peer]", "PublicKey = " + b64(WireGuardCrypto.publicKey(keyA)), "AllowedIPs = 10.217.0.1/32", ""));
+                "[Peer]", "PublicKey = " + publicOf(keyA), "AllowedIPs = 10.217.0.1/32", ""));
         ByteArrayOutputStream outA = new ByteArrayOutputStream();
-        WireGuardServer serverA = new WireGuardServer(new PrintStream(outA, true, StandardCharsets.UTF_8));
+        WireGuardServer serverA = new WireGuardServer(into(outA));
         WireGuardServer serverB = new WireGuardServer(quiet());
         new CommandLine(serverA).parseArgs("--transport", "epoll", "--offload", "on", "--no-uapi",
                 "--metrics", "127.0.0.1:9586", confA.toString());
@@ -141,7 +133,7 @@ class MetricsServerTest {
     @Test
     void aBadAddressStopsTheStartWithStatusTwo() throws Exception {
         Path conf = config("wmbad.conf", String.join("\n", "[Interface]",
-                "PrivateKey = " + b64(WireGuardCrypto.generatePrivateKey(new SecureRandom())), ""));
+                "PrivateKey = " + b64(newKey()), ""));
         for (String[] bad : new String[][] {
             {"9586", "expected HOST:PORT"},
             {"127.0.0.1:99999", "port 99999 (expected 1-65535)"},
@@ -177,11 +169,5 @@ class MetricsServerTest {
         return m.find() ? Double.parseDouble(m.group(1)) : -1;
     }
 
-    private static PrintStream quiet() {
-        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
-    }
 
-    private static String b64(byte[] key) {
-        return Base64.getEncoder().encodeToString(key);
-    }
 }

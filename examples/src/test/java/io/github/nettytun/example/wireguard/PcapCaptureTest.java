@@ -5,7 +5,6 @@
  */
 package io.github.nettytun.example.wireguard;
 
-import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
 import io.github.nettytun.testing.Closer;
 import io.github.nettytun.testing.Privileged;
 import io.github.nettytun.testing.TemporaryNetns;
@@ -19,7 +18,6 @@ import picocli.CommandLine;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -30,10 +28,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.concurrent.TimeUnit;
 
+import static io.github.nettytun.example.wireguard.ServerFiles.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -59,29 +56,23 @@ class PcapCaptureTest {
         TemporaryNetns a = resources.add(TemporaryNetns.create());
         TemporaryNetns b = resources.add(TemporaryNetns.create());
         a.veth("vpa", InetAddress.getByName("10.221.0.1"), b, "vpb", InetAddress.getByName("10.221.0.2"), 24);
-        Path dir = Files.createTempDirectory("pcap");
+        Path dir = scratch(resources, "pcap");
         Path capture = dir.resolve("wg.pcap");
-        byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
-        byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
+        byte[] keyA = newKey();
+        byte[] keyB = newKey();
         long pid = ProcessHandle.current().pid() % 100000;
         Path confA = dir.resolve("wpa" + pid + ".conf");
         Path confB = dir.resolve("wpb" + pid + ".conf");
-        resources.add(() -> {
-            for (Path p : new Path[] {capture, confA, confB, dir}) {
-                Files.deleteIfExists(p);
-            }
-        });
         Files.writeString(confA, String.join("\n", "[Interface]", "PrivateKey = " + b64(keyA),
                 "ListenPort = 51860", "Address = 10.222.0.1/32", "MTU = 1400", "[Peer]",
-                "PublicKey = " + b64(WireGuardCrypto.publicKey(keyB)), "AllowedIPs = 10.222.0.2/32",
+                "PublicKey = " + publicOf(keyB), "AllowedIPs = 10.222.0.2/32",
                 "Endpoint = 10.221.0.2:51861", ""));
         Files.writeString(confB, String.join("\n", "[Interface]", "PrivateKey = " + b64(keyB),
                 "ListenPort = 51861", "Address = 10.222.0.2/32", "[Peer]",
-                "PublicKey = " + b64(WireGuardCrypto.publicKey(keyA)), "AllowedIPs = 10.222.0.1/32", ""));
+                "PublicKey = " + publicOf(keyA), "AllowedIPs = 10.222.0.1/32", ""));
         ByteArrayOutputStream outA = new ByteArrayOutputStream();
-        WireGuardServer serverA = new WireGuardServer(new PrintStream(outA, true, StandardCharsets.UTF_8));
-        WireGuardServer serverB = new WireGuardServer(new PrintStream(new ByteArrayOutputStream(), true,
-                StandardCharsets.UTF_8));
+        WireGuardServer serverA = new WireGuardServer(into(outA));
+        WireGuardServer serverB = new WireGuardServer(quiet());
         new CommandLine(serverA).parseArgs("--transport", "epoll", "--offload", "on", "--no-uapi",
                 "--pcap", capture.toString(), confA.toString());
         new CommandLine(serverB).parseArgs("--transport", "io_uring", "--no-uapi", confB.toString());
@@ -140,7 +131,4 @@ class PcapCaptureTest {
         assertTrue(text.contains("10.222.0.1.") && text.contains(" > 10.222.0.2.5001: tcp "), "the transfer");
     }
 
-    private static String b64(byte[] key) {
-        return Base64.getEncoder().encodeToString(key);
-    }
 }

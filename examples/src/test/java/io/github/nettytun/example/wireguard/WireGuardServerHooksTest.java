@@ -15,15 +15,13 @@ import org.junit.jupiter.api.Timeout;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import static io.github.nettytun.example.wireguard.ServerFiles.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -46,24 +44,15 @@ class WireGuardServerHooksTest {
     }
 
     private Path dir() throws Exception {
-        Path dir = Files.createTempDirectory("wghooks");
-        resources.add(() -> {
-            try (var files = Files.list(dir)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
-        });
-        return dir;
+        return scratch(resources, "wghooks");
     }
 
     private static String config(String... hooks) {
-        byte[] key = WireGuardCrypto.generatePrivateKey(new SecureRandom());
-        byte[] peer = WireGuardCrypto.publicKey(WireGuardCrypto.generatePrivateKey(new SecureRandom()));
-        return String.join("\n", "[Interface]", "PrivateKey = " + Base64.getEncoder().encodeToString(key),
+        byte[] key = newKey();
+        byte[] peer = WireGuardCrypto.publicKey(newKey());
+        return String.join("\n", "[Interface]", "PrivateKey = " + b64(key),
                 "Address = 10.218.0.1/24", String.join("\n", hooks), "[Peer]",
-                "PublicKey = " + Base64.getEncoder().encodeToString(peer), "AllowedIPs = 10.219.0.0/16", "");
+                "PublicKey = " + b64(peer), "AllowedIPs = 10.219.0.0/16", "");
     }
 
     @Test
@@ -81,7 +70,7 @@ class WireGuardServerHooksTest {
                 "PreDown = echo pre-down %i " + state + " >> " + log,
                 "PostDown = echo post-down %i >> " + log));
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        WireGuardServer server = new WireGuardServer(new PrintStream(out, true, StandardCharsets.UTF_8));
+        WireGuardServer server = new WireGuardServer(into(out));
         new CommandLine(server).parseArgs("--no-uapi", conf.toString());
         WireGuardServer.Running running = resources.add(ns.call(server::start));
         assertTrue(ns.ip("route", "show").contains("10.220.0.0/16 dev " + name), "the PostUp's route, in the "
@@ -102,8 +91,7 @@ class WireGuardServerHooksTest {
         String name = "wkp" + ProcessHandle.current().pid() % 100000;
         Path conf = dir.resolve(name + ".conf");
         Files.writeString(conf, config("PreUp = echo checking; exit 3", "PostUp = touch " + dir.resolve("post-up")));
-        WireGuardServer server = new WireGuardServer(new PrintStream(new ByteArrayOutputStream(), true,
-                StandardCharsets.UTF_8));
+        WireGuardServer server = new WireGuardServer(quiet());
         new CommandLine(server).parseArgs("--no-uapi", conf.toString());
         WireGuardServer.StartupException e = assertThrows(WireGuardServer.StartupException.class,
                 () -> ns.call(server::start));
@@ -122,8 +110,7 @@ class WireGuardServerHooksTest {
         Files.writeString(conf, config("PostUp = ip link show %i > " + dir.resolve("seen"), "PostUp = false",
                 "PostUp = touch " + dir.resolve("third"), "PostDown = touch " + dir.resolve("post-down")));
         String routesBefore = ns.ip("route", "show");
-        WireGuardServer server = new WireGuardServer(new PrintStream(new ByteArrayOutputStream(), true,
-                StandardCharsets.UTF_8));
+        WireGuardServer server = new WireGuardServer(quiet());
         new CommandLine(server).parseArgs("--no-uapi", conf.toString());
         WireGuardServer.StartupException e = assertThrows(WireGuardServer.StartupException.class,
                 () -> ns.call(server::start));

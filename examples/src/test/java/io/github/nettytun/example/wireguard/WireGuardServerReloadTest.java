@@ -19,20 +19,17 @@ import picocli.CommandLine;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
-import java.util.Base64;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import static io.github.nettytun.example.wireguard.ServerFiles.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -55,25 +52,13 @@ class WireGuardServerReloadTest {
         resources.close();
     }
 
-    private static String b64(byte[] key) {
-        return Base64.getEncoder().encodeToString(key);
-    }
 
     private static String publicOfNew() {
-        return b64(WireGuardCrypto.publicKey(WireGuardCrypto.generatePrivateKey(new SecureRandom())));
+        return publicOf(newKey());
     }
 
     private Path dir() throws Exception {
-        Path dir = Files.createTempDirectory("wgreload");
-        resources.add(() -> {
-            try (var files = Files.list(dir)) {
-                for (Path f : (Iterable<Path>) files::iterator) {
-                    Files.deleteIfExists(f);
-                }
-            }
-            Files.deleteIfExists(dir);
-        });
-        return dir;
+        return scratch(resources, "wgreload");
     }
 
     @Test
@@ -81,9 +66,9 @@ class WireGuardServerReloadTest {
         TemporaryNetns a = resources.add(TemporaryNetns.create());
         TemporaryNetns b = resources.add(TemporaryNetns.create());
         a.veth("vra", InetAddress.getByName("10.223.0.1"), b, "vrb", InetAddress.getByName("10.223.0.2"), 24);
-        byte[] keyA = WireGuardCrypto.generatePrivateKey(new SecureRandom());
-        byte[] keyB = WireGuardCrypto.generatePrivateKey(new SecureRandom());
-        String peerB = b64(WireGuardCrypto.publicKey(keyB));
+        byte[] keyA = newKey();
+        byte[] keyB = newKey();
+        String peerB = publicOf(keyB);
         String peerZ = publicOfNew();
         String peerY = publicOfNew();
         Path dir = dir();
@@ -97,12 +82,11 @@ class WireGuardServerReloadTest {
                 "AllowedIPs = 10.225.0.0/16", ""));
         Path confB = dir.resolve("wrb" + ProcessHandle.current().pid() % 100000 + ".conf");
         Files.writeString(confB, String.join("\n", "[Interface]", "PrivateKey = " + b64(keyB), "ListenPort = 51871",
-                "Address = 10.224.0.2/32", "[Peer]", "PublicKey = " + b64(WireGuardCrypto.publicKey(keyA)),
+                "Address = 10.224.0.2/32", "[Peer]", "PublicKey = " + publicOf(keyA),
                 "AllowedIPs = 10.224.0.1/32", ""));
         ByteArrayOutputStream outA = new ByteArrayOutputStream();
-        WireGuardServer serverA = new WireGuardServer(new PrintStream(outA, true, StandardCharsets.UTF_8));
-        WireGuardServer serverB = new WireGuardServer(new PrintStream(new ByteArrayOutputStream(), true,
-                StandardCharsets.UTF_8));
+        WireGuardServer serverA = new WireGuardServer(into(outA));
+        WireGuardServer serverB = new WireGuardServer(quiet());
         new CommandLine(serverA).parseArgs("--transport", "epoll", confA.toString());
         new CommandLine(serverB).parseArgs("--transport", "io_uring", "--no-uapi", confB.toString());
         WireGuardServer.Running runA = resources.add(a.call(serverA::start));
@@ -191,7 +175,7 @@ class WireGuardServerReloadTest {
         String name = "wrs" + ProcessHandle.current().pid() % 100000;
         Path conf = dir.resolve(name + ".conf");
         String base = String.join("\n", "[Interface]",
-                "PrivateKey = " + b64(WireGuardCrypto.generatePrivateKey(new SecureRandom())),
+                "PrivateKey = " + b64(newKey()),
                 "Address = 10.228.0.1/24", "[Peer]", "PublicKey = " + publicOfNew(), "AllowedIPs = 10.229.0.0/16", "");
         Files.writeString(conf, base);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();

@@ -1,0 +1,63 @@
+/*
+ * Copyright 2026 The netty-tun Project
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+package io.github.nettytun.example.wireguard;
+
+import io.github.nettytun.handler.vpn.wireguard.WireGuardCrypto;
+import io.github.nettytun.testing.Closer;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.stream.Stream;
+
+/** What the server tests share: keys as wg-quick files write them, scratch directories, the server's output. */
+final class ServerFiles {
+
+    private ServerFiles() {
+    }
+
+    static byte[] newKey() {
+        return WireGuardCrypto.generatePrivateKey(new SecureRandom());
+    }
+
+    static String b64(byte[] key) {
+        return Base64.getEncoder().encodeToString(key);
+    }
+
+    /** The public key of {@code privateKey}, as {@code wg pubkey} prints it. */
+    static String publicOf(byte[] privateKey) {
+        return b64(WireGuardCrypto.publicKey(privateKey));
+    }
+
+    /** A directory that {@code resources} deletes, with what is in it, when the test ends. */
+    static Path scratch(Closer resources, String prefix) throws IOException {
+        Path dir = Files.createTempDirectory(prefix);
+        resources.add(() -> {
+            try (Stream<Path> files = Files.walk(dir)) {
+                for (Path p : (Iterable<Path>) files.sorted(Comparator.reverseOrder())::iterator) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        });
+        return dir;
+    }
+
+    /** A stream for a server's output that nobody reads. */
+    static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    }
+
+    /** A stream for a server's output into {@code sink}. */
+    static PrintStream into(ByteArrayOutputStream sink) {
+        return new PrintStream(sink, true, StandardCharsets.UTF_8);
+    }
+}
