@@ -123,6 +123,41 @@ class FullTunnelTest {
         assertEquals(before, tables(b), "the rules and routes as before");
     }
 
+    /** The rules go on SIGTERM (the process's shutdown) and with a start that fails after they were added. */
+    @Test
+    void theRulesGoOnSigtermAndWithAFailedStart() throws Exception {
+        TemporaryNetns ns = resources.add(TemporaryNetns.create());
+        String name = "wtf" + ProcessHandle.current().pid() % 100000;
+        Path conf = scratch(resources, "fullstop").resolve(name + ".conf");
+        String text = String.join("\n", "[Interface]", "PrivateKey = " + b64(newKey()), "Address = 10.237.0.1/32",
+                "[Peer]", "PublicKey = " + publicOf(newKey()), "AllowedIPs = 0.0.0.0/0, ::/0", "");
+        String before = tables(ns);
+
+        Files.writeString(conf, text.replace("[Peer]", "PostUp = false\n[Peer]"));
+        WireGuardServer failing = new WireGuardServer(quiet());
+        new CommandLine(failing).parseArgs("--transport", "epoll", "--no-uapi", conf.toString());
+        WireGuardServer.StartupException e = org.junit.jupiter.api.Assertions.assertThrows(
+                WireGuardServer.StartupException.class, () -> ns.call(failing::start));
+        assertTrue(e.getMessage().contains("PostUp 'false' failed"), e.getMessage());
+        awaitGone(ns, name);
+        assertEquals(before, tables(ns), "a failed start leaves no rule");
+
+        Files.writeString(conf, text);
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process server = ns.spawn(java, "-cp", System.getProperty("java.class.path"),
+                "io.github.nettytun.example.Main", "wireguard", "--transport", "epoll", "--no-uapi", conf.toString());
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!ns.log(server).contains("netty-tun WireGuard " + name)) {
+            assertTrue(server.isAlive() && System.nanoTime() < deadline, "server did not start: " + ns.log(server));
+            Thread.sleep(50);
+        }
+        assertTrue(ns.ip("-6", "rule", "show").contains("lookup 51820"), ns.ip("-6", "rule", "show"));
+        server.destroy(); // SIGTERM
+        assertTrue(server.waitFor(30, TimeUnit.SECONDS), "stopped");
+        awaitGone(ns, name);
+        assertEquals(before, tables(ns), "SIGTERM leaves no rule: " + ns.log(server));
+    }
+
     @Test
     void anExplicitTableTakesTheRoutesAndOffTakesNone() throws Exception {
         TemporaryNetns ns = resources.add(TemporaryNetns.create());
