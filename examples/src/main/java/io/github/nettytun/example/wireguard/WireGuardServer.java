@@ -6,7 +6,6 @@
 package io.github.nettytun.example.wireguard;
 
 import io.github.nettytun.channel.tun.TunChannel;
-import io.github.nettytun.channel.tun.TunDevice;
 import io.github.nettytun.channel.tun.TunOffloads;
 import io.github.nettytun.channel.tun.epoll.EpollTunChannel;
 import io.github.nettytun.channel.tun.uring.IoUringTunChannel;
@@ -16,11 +15,9 @@ import io.github.nettytun.handler.vpn.wireguard.WireGuardOptions;
 import io.github.nettytun.handler.vpn.wireguard.WireGuardTunnel;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
 import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.socket.DatagramChannel;
-import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringDatagramChannel;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.util.concurrent.DefaultEventExecutorGroup;
@@ -199,7 +196,7 @@ public final class WireGuardServer implements Callable<Integer> {
     }
 
     /** One line for an unexpected failure: the innermost message, cut. */
-    private static String describe(Throwable e) {
+    static String describe(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null && root.getCause() != root) {
             root = root.getCause();
@@ -253,9 +250,9 @@ public final class WireGuardServer implements Callable<Integer> {
         }
         String name = interfaceName != null ? interfaceName
                 : config.getFileName().toString().replaceFirst("\\.conf$", "");
-        checkInterfaceName(name);
-        boolean useIoUring = chooseTransport();
-        boolean useOffload = chooseOffload();
+        ServerSetup.checkInterfaceName(name);
+        boolean useIoUring = ServerSetup.chooseTransport(transport);
+        boolean useOffload = ServerSetup.chooseOffload(offload);
         // Resolve endpoints before anything is opened: a name that does not resolve stops the start here.
         java.util.List<PeerConfig> peers = cfg.peers();
         for (int i = 0; i < peers.size(); i++) {
@@ -266,13 +263,13 @@ public final class WireGuardServer implements Callable<Integer> {
                         + "resolve: " + e.getMessage(), e);
             }
         }
-        InnerPacketFilter filter = acl == null ? null : readAcl(acl);
+        InnerPacketFilter filter = acl == null ? null : ServerSetup.readAcl(acl);
         InetSocketAddress metricsAddress = null;
         if (metrics != null) {
             try {
                 metricsAddress = MetricsServer.parseAddress(metrics);
             } catch (IllegalArgumentException e) {
-                throw new StartupException(2, "--metrics " + cut(metrics) + ": " + e.getMessage(), e);
+                throw new StartupException(2, "--metrics " + ServerSetup.cut(metrics) + ": " + e.getMessage(), e);
             }
         }
         int mtu = cfg.mtu() != null ? cfg.mtu() : 1420;
@@ -325,12 +322,12 @@ public final class WireGuardServer implements Callable<Integer> {
             if (pcap != null) {
                 // Next to the TUN side: it sees what tcpdump on the interface would, the filter's drops on the way
                 // from peers excluded.
-                builder.innerHandler("pcap", openPcap(pcap));
+                builder.innerHandler("pcap", ServerSetup.openPcap(pcap));
             }
             if (filter != null) {
                 builder.innerHandler("acl", filter);
             }
-            running.tunnel = startTunnel(builder, device, name, cfg.listenPort());
+            running.tunnel = ServerSetup.startTunnel(builder, device, name, cfg.listenPort());
             running.routes = RouteSetup.apply(cfg, running.tunnel.tunChannel().device(), config);
             if (uapi) {
                 running.uapi = UapiServer.start(device, name,
@@ -369,7 +366,7 @@ public final class WireGuardServer implements Callable<Integer> {
                 handshakeThreads == 0 ? "on the event loop (" + handshakeWorkPercent + " %)"
                         : "on " + handshakeThreads + " thread(s)",
                 (uapi ? ", wg tool socket " + running.uapi.socket() : "")
-                        + (running.metrics != null ? ", metrics http://" + hostPort(running.metrics.address())
+                        + (running.metrics != null ? ", metrics http://" + ServerSetup.hostPort(running.metrics.address())
                         + "/metrics" : ""),
                 running.routes.describe()
                         + (filter != null ? ", inner packet rules " + acl + " (" + filter.rules().size() + ")" : "")
@@ -382,103 +379,6 @@ public final class WireGuardServer implements Callable<Integer> {
                     + "on a newer JDK (JAVA_HOME)");
         }
         return running;
-    }
-
-    /** The capture's handler, its file made owner-only (inner traffic is private) and emptied. */
-    private static io.github.nettytun.handler.pcap.TunPcapWriteHandler openPcap(Path file) throws StartupException {
-        try {
-            java.io.OutputStream stream = java.nio.file.Files.newOutputStream(file);
-            java.nio.file.Files.setPosixFilePermissions(file,
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-            return new io.github.nettytun.handler.pcap.TunPcapWriteHandler(stream, 65535, 1L << 30);
-        } catch (java.io.IOException e) {
-            throw new StartupException(2, "--pcap " + file + ": cannot be written: " + e.getMessage(), e);
-        }
-    }
-
-    private static String hostPort(InetSocketAddress a) {
-        String host = a.getAddress().getHostAddress();
-        return (host.contains(":") ? '[' + host + ']' : host) + ':' + a.getPort();
-    }
-
-    private static String cut(String s) {
-        return s.length() > 60 ? s.substring(0, 60) + "…" : s;
-    }
-
-    private static InnerPacketFilter readAcl(Path file) throws StartupException {
-        try {
-            return InnerPacketFilter.read(file);
-        } catch (InnerPacketFilter.ParseException e) {
-            throw new StartupException(2, e.getMessage(), e);
-        } catch (java.nio.file.NoSuchFileException e) {
-            throw new StartupException(2, file + ": no such file (--acl)", e);
-        } catch (java.nio.charset.CharacterCodingException e) {
-            throw new StartupException(2, file + ": not UTF-8 text (--acl)", e);
-        } catch (java.io.IOException e) {
-            throw new StartupException(2, file + ": cannot be read (--acl): " + e.getMessage(), e);
-        }
-    }
-
-    /** The tunnel, with the kernel's refusals (name taken, port in use) as one-line startup errors. */
-    private static WireGuardTunnel startTunnel(WireGuardTunnel.Builder builder, WireGuardDevice device, String name,
-                                               int port) throws Exception {
-        try {
-            return builder.start(device);
-        } catch (Exception e) {
-            String text = describe(e);
-            if (text.contains("Address already in use")) {
-                throw new StartupException(1, "UDP port " + port + " is in use (ListenPort)", e);
-            }
-            if (text.contains("Operation not permitted")) {
-                throw new StartupException(1, "not permitted to create " + name + " (run as root or with "
-                        + "CAP_NET_ADMIN)", e);
-            }
-            if (text.contains("TUN device")) { // the TUN channel's own message says what is wrong with the name
-                throw new StartupException(1, "interface " + name + ": " + text, e);
-            }
-            throw e;
-        }
-    }
-
-    /** A Linux interface name: 1 to 15 bytes, no '/', ':' or white space, not "." or "..". */
-    private static void checkInterfaceName(String name) throws StartupException {
-        String shown = name.length() > 40 ? name.substring(0, 40) + "…" : name;
-        if (name.isEmpty() || name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 15) {
-            throw new StartupException(2, "interface name '" + shown + "' must be 1 to 15 bytes (name the file "
-                    + "wg0.conf, say, or pass --interface)", null);
-        }
-        if (!name.matches("[A-Za-z0-9_=+.-]+") || name.equals(".") || name.equals("..")) {
-            throw new StartupException(2, "interface name '" + shown + "' may only hold letters, digits and "
-                    + "_=+.- (as wg-quick requires)", null);
-        }
-    }
-
-    private boolean chooseTransport() throws StartupException {
-        switch (transport.toLowerCase(Locale.ROOT)) {
-            case "epoll":
-                Epoll.ensureAvailability();
-                return false;
-            case "io_uring":
-                IoUring.ensureAvailability();
-                return true;
-            case "auto":
-                return !Epoll.isAvailable() && IoUring.isAvailable();
-            default:
-                throw new StartupException(2, "--transport " + transport + " (expected epoll, io_uring or auto)",
-                        null);
-        }
-    }
-
-    private boolean chooseOffload() throws StartupException {
-        switch (offload.toLowerCase(Locale.ROOT)) {
-            case "on":
-            case "auto":
-                return true; // the kernel's grant is reported; without TSO the codecs pass packets through
-            case "off":
-                return false;
-            default:
-                throw new StartupException(2, "--offload " + offload + " (expected on, off or auto)", null);
-        }
     }
 
     private static String shortKey(String base64) {
