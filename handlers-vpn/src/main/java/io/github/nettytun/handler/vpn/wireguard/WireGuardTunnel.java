@@ -17,6 +17,7 @@ import io.github.nettytun.handler.vpn.UdpGroSplitter;
 import io.github.nettytun.handler.vpn.UdpOffload;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelException;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -366,6 +367,12 @@ public final class WireGuardTunnel implements AutoCloseable {
                     udpBootstrap.option(UdpOffload.SO_MARK, fwmark);
                 }
                 udp = udpBootstrap.bind(listenAddress).sync().channel();
+                // A bootstrap only logs an option it could not set; an unmarked socket would loop into a full
+                // tunnel, so this one is checked.
+                if (fwmark != 0 && !Integer.valueOf(fwmark).equals(udp.config().getOption(UdpOffload.SO_MARK))) {
+                    throw new ChannelException("SO_MARK " + Integer.toUnsignedString(fwmark) + " could not be set "
+                            + "on the UDP socket (it needs CAP_NET_ADMIN)");
+                }
                 UdpOffload.forceBufferSizes(udp);
                 UdpOffload.checkBufferSizes(udp);
 
