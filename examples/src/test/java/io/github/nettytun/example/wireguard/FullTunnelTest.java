@@ -60,14 +60,6 @@ class FullTunnelTest {
         }
     }
 
-    private static void awaitGone(TemporaryNetns ns, String name) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (ns.ip("-o", "link", "show").contains(name) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertFalse(ns.ip("-o", "link", "show").contains(name), "interface removed");
-    }
-
     @Test
     void aClientReachesWhatIsBehindTheServerAndLeavesNoTrace() throws Exception {
         TemporaryNetns a = resources.add(TemporaryNetns.create());
@@ -143,14 +135,7 @@ class FullTunnelTest {
         assertEquals(before, tables(ns), "a failed start leaves no rule");
 
         Files.writeString(conf, text);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process server = ns.spawn(java, "-cp", System.getProperty("java.class.path"),
-                "io.github.nettytun.example.Main", "wireguard", "--transport", "epoll", "--no-uapi", conf.toString());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!ns.log(server).contains("netty-tun WireGuard " + name)) {
-            assertTrue(server.isAlive() && System.nanoTime() < deadline, "server did not start: " + ns.log(server));
-            Thread.sleep(50);
-        }
+        Process server = spawnServer(ns, name, "--transport", "epoll", "--no-uapi", conf.toString());
         assertTrue(ns.ip("-6", "rule", "show").contains("lookup 51820"), ns.ip("-6", "rule", "show"));
         server.destroy(); // SIGTERM
         assertTrue(server.waitFor(30, TimeUnit.SECONDS), "stopped");

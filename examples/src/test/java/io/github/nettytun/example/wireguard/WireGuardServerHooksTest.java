@@ -120,11 +120,7 @@ class WireGuardServerHooksTest {
         assertTrue(Files.readString(dir.resolve("seen")).contains(name), "the first PostUp saw the interface");
         assertFalse(Files.exists(dir.resolve("third")), "the commands after the failed one did not run");
         assertFalse(Files.exists(dir.resolve("post-down")), "no down hooks for a start that failed (as wg-quick)");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (ns.ip("-o", "link", "show").contains(name) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertFalse(ns.ip("-o", "link", "show").contains(name), "interface removed");
+        awaitGone(ns, name);
         assertEquals(routesBefore, ns.ip("route", "show"), "routes as before");
     }
 }

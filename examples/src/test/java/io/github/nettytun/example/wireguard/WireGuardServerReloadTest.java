@@ -178,19 +178,12 @@ class WireGuardServerReloadTest {
                 "PrivateKey = " + b64(newKey()),
                 "Address = 10.228.0.1/24", "[Peer]", "PublicKey = " + publicOfNew(), "AllowedIPs = 10.229.0.0/16", "");
         Files.writeString(conf, base);
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process server = ns.spawn(java, "-cp", System.getProperty("java.class.path"),
-                "io.github.nettytun.example.Main", "wireguard", "--transport", "epoll", "--no-uapi", conf.toString());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!ns.log(server).contains("netty-tun WireGuard " + name)) {
-            assertTrue(server.isAlive() && System.nanoTime() < deadline, "server did not start: " + ns.log(server));
-            Thread.sleep(50);
-        }
+        Process server = spawnServer(ns, name, "--transport", "epoll", "--no-uapi", conf.toString());
         String added = publicOfNew();
         Files.writeString(conf, base + String.join("\n", "[Peer]", "PublicKey = " + added,
                 "AllowedIPs = 10.230.0.0/16", ""));
         new ProcessBuilder("kill", "-HUP", Long.toString(server.pid())).start().waitFor();
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
         while (!ns.log(server).contains(name + ": reloaded: 1 peer(s) added")) {
             assertTrue(server.isAlive() && System.nanoTime() < deadline, "no reload: " + ns.log(server));
             Thread.sleep(50);

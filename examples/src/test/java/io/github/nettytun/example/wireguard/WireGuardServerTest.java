@@ -112,11 +112,7 @@ class WireGuardServerTest {
         runA.close();
         runB.close();
         assertFalse(Files.exists(UapiServer.SOCKET_DIRECTORY.resolve(ifA + ".sock")), "socket removed");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (a.ip("-o", "link", "show").contains(ifA) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertFalse(a.ip("-o", "link", "show").contains(ifA), "interface removed");
+        ServerFiles.awaitGone(a, ifA);
     }
 
     @Test
@@ -145,14 +141,7 @@ class WireGuardServerTest {
                 "Address = 10.212.0.1/24", "[Peer]",
                 "PublicKey = " + b64(WireGuardCrypto.publicKey(WireGuardCrypto.generatePrivateKey(new SecureRandom()))),
                 "AllowedIPs = 10.213.0.0/16", ""));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process server = ns.spawn(java, "-cp", System.getProperty("java.class.path"),
-                "io.github.nettytun.example.Main", "wireguard", "--transport", "epoll", conf.toString());
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (!ns.log(server).contains("netty-tun WireGuard " + ifName)) {
-            assertTrue(server.isAlive() && System.nanoTime() < deadline, "server did not start: " + ns.log(server));
-            Thread.sleep(50);
-        }
+        Process server = ServerFiles.spawnServer(ns, ifName, "--transport", "epoll", conf.toString());
         assertTrue(ns.ip("-o", "link", "show").contains(ifName));
         assertTrue(ns.ip("route", "show").contains("10.213.0.0/16 dev " + ifName), ns.ip("route", "show"));
         assertTrue(Files.exists(UapiServer.SOCKET_DIRECTORY.resolve(ifName + ".sock")));
@@ -160,10 +149,6 @@ class WireGuardServerTest {
         server.destroy(); // SIGTERM
         assertTrue(server.waitFor(30, TimeUnit.SECONDS), "server stopped");
         assertFalse(Files.exists(UapiServer.SOCKET_DIRECTORY.resolve(ifName + ".sock")), "socket removed");
-        deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (ns.ip("-o", "link", "show").contains(ifName) && System.nanoTime() < deadline) {
-            Thread.sleep(20);
-        }
-        assertFalse(ns.ip("-o", "link", "show").contains(ifName), "interface removed");
+        ServerFiles.awaitGone(ns, ifName);
     }
 }
