@@ -355,8 +355,22 @@ public final class WireGuardServer implements Callable<Integer> {
             throw e;
         }
         int accepted = running.tunnel.tunChannel().config().getAcceptedOffloads();
+        StringBuilder extras = new StringBuilder();
+        if (uapi) {
+            extras.append(", wg tool socket ").append(running.uapi.socket());
+        }
+        if (running.metrics != null) {
+            extras.append(", metrics http://").append(ServerSetup.hostPort(running.metrics.address())).append("/metrics");
+        }
+        extras.append(running.routes.describe());
+        if (filter != null) {
+            extras.append(", inner packet rules ").append(acl).append(" (").append(filter.rules().size()).append(')');
+        }
+        if (pcap != null) {
+            extras.append(", recording to ").append(pcap);
+        }
         out.printf(Locale.ROOT, "netty-tun WireGuard %s: transport %s, offload %s, JDK %s, cipher %s, listening on "
-                        + "UDP %d, public key %s, %d peer(s), handshakes %s%s%s%n", name,
+                        + "UDP %d, public key %s, %d peer(s), handshakes %s%s%n", name,
                 useIoUring ? "io_uring" : "epoll",
                 useOffload ? "on (kernel accepted " + TunOffloads.toString(accepted) + ')' : "off",
                 System.getProperty("java.version")
@@ -364,13 +378,7 @@ public final class WireGuardServer implements Callable<Integer> {
                 device.cipher(), running.tunnel.listenAddress().getPort(),
                 Base64.getEncoder().encodeToString(device.publicKey()), cfg.peers().size(),
                 handshakeThreads == 0 ? "on the event loop (" + handshakeWorkPercent + " %)"
-                        : "on " + handshakeThreads + " thread(s)",
-                (uapi ? ", wg tool socket " + running.uapi.socket() : "")
-                        + (running.metrics != null ? ", metrics http://" + ServerSetup.hostPort(running.metrics.address())
-                        + "/metrics" : ""),
-                running.routes.describe()
-                        + (filter != null ? ", inner packet rules " + acl + " (" + filter.rules().size() + ")" : "")
-                        + (pcap != null ? ", recording to " + pcap : ""));
+                        : "on " + handshakeThreads + " thread(s)", extras);
         int feature = Runtime.version().feature();
         if (feature < 21 && device.cipher() == io.github.nettytun.handler.vpn.wireguard.TransportCipher
                 .Implementation.JDK) {
