@@ -217,6 +217,14 @@ class HandshakeFloodTest {
         System.out.println("server peak RSS " + peakRssMiB() + " MiB; " + stats);
     }
 
+    /**
+     * 200 addresses the attacker owns flood initiations without cookies: they are answered with cookie replies as
+     * far as the handshake queue allows, with no state beyond the rate limiter's table. The server's handshake thread
+     * checks their MAC1 and makes the replies, the loop sends them in batches, so the live session keeps pings:
+     * measured here 19-31 of 50, against 8-12 when the loop made every reply itself; the bar is set between the two.
+     * The rest are lost at the server's socket: the loop takes about 170,000 of the 380,000 datagrams a second, its
+     * time now in recvmmsg and sendmmsg.
+     */
     @Test
     void aFloodWithoutCookiesFromManyAddressesIsAnsweredWithCookieReplies() throws Exception {
         start();
@@ -228,11 +236,15 @@ class HandshakeFloodTest {
             sockets.add(resources.add(b.call(() -> DatagramChannel.open().bind(new InetSocketAddress(source, 0)))));
         }
         InetSocketAddress target = new InetSocketAddress(InetAddress.getByName("10.230.0.1"), PORT_A);
+        long[] before = udpCounters(a);
         try (Flood flood = Flood.start(sockets, attacker.initiation, target)) {
             int received = pings(b, 50);
-            System.out.printf("flood without cookies from 200 addresses: %s; pings kept %d of 50; server peak RSS %d "
-                    + "MiB; %s%n", flood.report(), received, peakRssMiB(), lastStats());
+            long[] after = udpCounters(a);
+            System.out.printf("flood without cookies from 200 addresses: %s; pings kept %d of 50; the server's socket "
+                    + "took %d datagrams, %d found its buffer full; server peak RSS %d MiB; %s%n", flood.report(),
+                    received, after[0] - before[0], after[1] - before[1], peakRssMiB(), lastStats());
             Await.until(() -> lastStats().contains("COOKIE_REQUIRED="), 10, () -> "cookie replies: " + log());
+            assertTrue(received >= 13, "the live session kept at least 13 of 50 pings: " + received);
         }
         assertTrue(server.isAlive());
         assertFalse(log().contains("LEAK"), log());

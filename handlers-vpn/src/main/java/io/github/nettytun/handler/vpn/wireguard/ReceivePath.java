@@ -16,8 +16,11 @@ import io.netty.util.concurrent.Ticker;
 
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 import static io.github.nettytun.handler.vpn.wireguard.Messages.COOKIE_REPLY_LENGTH;
@@ -72,6 +75,12 @@ final class ReceivePath {
     private Executor handshakeExecutor;
     private int handshakeQueue;
     private int handshakesInFlight;
+    /** Cookie replies handed to the executor and not yet sent (event loop only). */
+    private int repliesInFlight;
+    /** Cookie replies the executor made, for the loop to send. */
+    private final Queue<CookieReply> readyReplies = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean replySendScheduled = new AtomicBoolean();
+    private final Runnable sendReadyReplies = this::sendReadyReplies;
     private boolean closed;
     private final Ipv4Header ipv4 = new Ipv4Header();
     private final Ipv6Header ipv6 = new Ipv6Header();
@@ -99,7 +108,8 @@ final class ReceivePath {
     /**
      * Consumes initiations on {@code executor} instead of the event loop, at most {@code queue} at a time (more are
      * dropped as {@code HANDSHAKE_OVERLOAD}); the device is under load from an eighth of that on, as in wireguard-go.
-     * The work budget does not apply then.
+     * The work budget does not apply then. Cookie replies are made there too, at most {@code queue} waiting (more
+     * go unanswered), and sent from the loop in batches.
      */
     void handshakeExecutor(Executor executor, int queue) {
         this.handshakeExecutor = executor;
@@ -259,6 +269,12 @@ final class ReceivePath {
             counters.drop(Drop.RATE_LIMITED, null);
             return false;
         }
+        boolean hasMac2 = CookieChecker.hasMac2(msg, mac1Offset);
+        if (underLoad && !hasMac2 && handshakeExecutor != null) {
+            // It cannot be admitted: whether MAC1 holds (a cookie reply) or not (a drop) is the executor's to find.
+            replyWithCookie(msg, mac1Offset, null, sender, now);
+            return false;
+        }
         if (!cookies.checkMac1(msg, mac1Offset)) {
             counters.drop(Drop.BAD_MAC1, null);
             return false;
@@ -267,10 +283,9 @@ final class ReceivePath {
             slot = limiter.slot(sender, now); // a table entry only for a sender that knows our public key
         }
         if (underLoad || slot < 0 || !limiter.takeUnproven(slot, now)) {
-            if (!cookies.checkMac2(msg, mac1Offset, sender, now)) {
-                send.sendUnattributed(cookies.createReply(msg, mac1Offset, sender, now), sender);
-                counters.increment(Counters.COOKIE_REPLIES);
-                counters.drop(Drop.COOKIE_REQUIRED, null);
+            byte[] cookie = hasMac2 ? cookies.cookie(sender, now) : null;
+            if (cookie == null || !cookies.checkMac2(msg, mac1Offset, cookie)) {
+                replyWithCookie(msg, mac1Offset, cookie, sender, now);
                 return false;
             }
             if (slot >= 0 && !limiter.takeProven(slot, now)) {
@@ -283,6 +298,84 @@ final class ReceivePath {
             return false;
         }
         return true;
+    }
+
+    /**
+     * Answers a handshake message that needs a cookie ({@code COOKIE_REQUIRED}); {@code cookie} is the sender's when
+     * it was computed already, else null. Without an executor here. With one, the reply (a BLAKE2s for the cookie and
+     * an XChaCha20-Poly1305 seal, more than half of what a flood without cookies cost the loop) is made there and
+     * sent from the loop in one flush with the others made meanwhile; a message that arrives while the device is under
+     * load without any MAC2 has its MAC1 checked there too ({@code BAD_MAC1}, counted when the loop learns of it).
+     * Beyond {@code queue} waiting replies a message goes unanswered and unchecked ({@code HANDSHAKE_OVERLOAD}), as a
+     * full handshake queue leaves it in wireguard-go. So a flood from many addresses the attacker owns costs the
+     * loop a copy and a hand-over per message.
+     */
+    private void replyWithCookie(byte[] msg, int mac1Offset, byte[] cookie, InetSocketAddress sender, long now) {
+        Executor executor = handshakeExecutor;
+        if (executor == null) {
+            counters.drop(Drop.COOKIE_REQUIRED, null);
+            byte[] senderCookie = cookie != null ? cookie : cookies.cookie(sender, now);
+            sendCookieReply(cookies.createReply(msg, mac1Offset, senderCookie), sender);
+            return;
+        }
+        if (repliesInFlight >= handshakeQueue) {
+            counters.drop(Drop.HANDSHAKE_OVERLOAD, null);
+            return;
+        }
+        repliesInFlight++;
+        try {
+            executor.execute(() -> {
+                byte[] reply = null;
+                if (cookie != null || cookies.checkMac1(msg, mac1Offset)) {
+                    byte[] senderCookie = cookie != null ? cookie : cookies.cookie(sender, now);
+                    reply = cookies.createReply(msg, mac1Offset, senderCookie);
+                }
+                readyReplies.add(new CookieReply(reply, sender));
+                if (replySendScheduled.compareAndSet(false, true)) {
+                    try {
+                        tun.eventLoop().execute(sendReadyReplies);
+                    } catch (RejectedExecutionException loopGone) {
+                        // the device is gone: nothing to send them from
+                    }
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            repliesInFlight--;
+            counters.drop(Drop.HANDSHAKE_OVERLOAD, null);
+        }
+    }
+
+    private void sendCookieReply(byte[] reply, InetSocketAddress recipient) {
+        send.sendUnattributed(reply, recipient);
+        counters.increment(Counters.COOKIE_REPLIES);
+    }
+
+    /** A cookie reply the executor made, or none for a message whose MAC1 it found wrong. */
+    private static final class CookieReply {
+        final byte[] reply;
+        final InetSocketAddress recipient;
+
+        CookieReply(byte[] reply, InetSocketAddress recipient) {
+            this.reply = reply;
+            this.recipient = recipient;
+        }
+    }
+
+    /** On the loop: counts and sends what the executor made, in one flush (one sendmmsg on epoll). */
+    private void sendReadyReplies() {
+        replySendScheduled.set(false);
+        for (CookieReply r; (r = readyReplies.poll()) != null; ) {
+            repliesInFlight--;
+            if (r.reply == null) {
+                counters.drop(Drop.BAD_MAC1, null);
+                continue;
+            }
+            counters.drop(Drop.COOKIE_REQUIRED, null);
+            if (!closed) {
+                sendCookieReply(r.reply, r.recipient);
+            }
+        }
+        send.flush();
     }
 
     private void receiveInitiation(byte[] msg, InetSocketAddress sender) {
@@ -334,7 +427,10 @@ final class ReceivePath {
         send.flush();
     }
 
-    /** The device closed: initiations still on the handshake executor are dropped when they come back. */
+    /**
+     * The device closed: initiations still on the handshake executor are dropped when they come back, cookie replies
+     * are not sent.
+     */
     void close() {
         closed = true;
     }

@@ -90,9 +90,11 @@ public final class WireGuardOptions {
 
     /**
      * Does the Diffie-Hellman work of handshake initiations on {@code executor} instead of the event loop (as
-     * wireguard-go's handshake workers do); everything else, and all state, stays on the event loop. At most
+     * wireguard-go's handshake workers do); the rest of the handshake, and all state, stays on the event loop. At most
      * {@code queue} initiations wait there, more are dropped ({@code HANDSHAKE_OVERLOAD}), and from an eighth of
-     * {@code queue} on the device is under load (cookies required). The work budget
+     * {@code queue} on the device is under load (cookies required). Cookie replies are made there too (and, for a
+     * message that comes without any MAC2 while the device is under load, its MAC1 checked), at most {@code queue}
+     * waiting, and sent from the loop in batches. The work budget
      * ({@link #handshakeWorkPercent}) then does not apply. The executor is the caller's (to share between devices
      * and to shut down); one thread is plenty for one device.
      *

@@ -239,16 +239,19 @@ class HandshakeFloodTest {
         b.fromNetwork(Unpooled.wrappedBuffer(c.device.createInitiation(bAtC)), addrC);
         assertEquals(1, handshakeWork.size(), "the first is queued, and an eighth of the queue is load");
         b.fromNetwork(Unpooled.wrappedBuffer(c.device.createInitiation(bAtC)), addrC);
+        assertEquals(2, handshakeWork.size(), "under load: a cookie reply to make, after the first initiation");
+        runHandshakeWork();
+        assertEquals(1, b.device.dropped(Drop.UNKNOWN_PEER), "the first was worked on: " + b.device);
         List<DatagramPacket> replies = b.sent();
-        assertEquals(1, replies.size(), "under load: a cookie reply");
+        assertEquals(1, replies.size(), "the cookie reply, sent from the loop");
         c.fromNetwork(replies.get(0).content(), ADDR_B);
         for (int i = 0; i < 10; i++) {
             b.fromNetwork(Unpooled.wrappedBuffer(c.device.createInitiation(bAtC)), addrC); // with MAC2 now
         }
         assertEquals(8, handshakeWork.size(), "the queue holds 8: " + b.device);
-        assertEquals(3, b.device.dropped(Drop.HANDSHAKE_OVERLOAD), "the rest are dropped: " + b.device);
+        assertEquals(2, b.device.dropped(Drop.HANDSHAKE_OVERLOAD), "the rest are dropped: " + b.device);
         runHandshakeWork();
-        assertEquals(8, b.device.dropped(Drop.UNKNOWN_PEER), "each queued one was worked on: " + b.device);
+        assertEquals(1 + 8, b.device.dropped(Drop.UNKNOWN_PEER), "each queued one was worked on: " + b.device);
         assertEquals(0, b.device.indexTableSize(), "no state for them");
         assertTrue(b.sent().isEmpty());
 
@@ -261,6 +264,66 @@ class HandshakeFloodTest {
         }
         assertEquals(1, b.delivered.size(), "A's packet came through: " + b.device);
         assertFalse(bAtA.cookieGenerator.hasCookie(), "A was not asked for a cookie");
+    }
+
+    @Test
+    void underLoadMessagesWithoutCookiesAreCheckedAndAnsweredOnTheExecutorAndBounded() {
+        start(new WireGuardOptions().handshakeExecutor(handshakeWork::add, 8).handshakeRateLimit(1000, 1000, 1024));
+        b.fromNetwork(Unpooled.wrappedBuffer(c.device.createInitiation(bAtC)), addrC);
+        assertEquals(1, handshakeWork.size(), "an initiation queued: an eighth of the queue, the device is under load");
+        byte[] junk = new byte[Messages.INITIATION_LENGTH];
+        junk[0] = Messages.TYPE_INITIATION;
+        for (int i = 0; i < 20; i++) { // from 20 addresses, without cookies; every other one without a valid MAC1
+            byte[] msg = i % 2 == 0 ? junk.clone() : c.device.createInitiation(bAtC);
+            b.fromNetwork(Unpooled.wrappedBuffer(msg), new InetSocketAddress(ip("10.7.0." + i), 7));
+        }
+        assertEquals(1 + 8, handshakeWork.size(), "8 wait to be checked and answered (the queue's size)");
+        assertEquals(12, b.device.dropped(Drop.HANDSHAKE_OVERLOAD), "the rest unchecked: " + b.device);
+        assertEquals(0, b.device.dropped(Drop.BAD_MAC1) + b.device.dropped(Drop.COOKIE_REQUIRED),
+                "no MAC checked on the loop: " + b.device);
+        assertEquals(1, b.device.handshakeSourcesTracked(), "no table entry for them (C's is from its first)");
+
+        for (Runnable task; (task = handshakeWork.poll()) != null; ) {
+            task.run(); // the executor's part only
+        }
+        assertEquals(0, b.device.cookieRepliesSent(), "made, not sent: sending is the loop's");
+        b.channel.runPendingTasks();
+        assertEquals(4, b.device.dropped(Drop.BAD_MAC1), b.device.toString());
+        assertEquals(4, b.device.dropped(Drop.COOKIE_REQUIRED), b.device.toString());
+        List<DatagramPacket> replies = b.sent();
+        assertEquals(4, replies.size(), "the loop sent the 4 replies: " + replies);
+        assertEquals(4, b.device.cookieRepliesSent());
+        for (DatagramPacket reply : replies) {
+            assertEquals(Messages.COOKIE_REPLY_LENGTH, reply.content().readableBytes());
+            assertTrue(reply.recipient().getAddress().getHostAddress().startsWith("10.7.0."), reply.toString());
+            reply.release();
+        }
+
+        // Their places are free again. C's initiation was worked on meanwhile, so the first of three more is too
+        // (the queue is empty: no load), the next two are answered.
+        assertEquals(1, b.device.dropped(Drop.UNKNOWN_PEER));
+        for (int i = 0; i < 3; i++) {
+            b.fromNetwork(Unpooled.wrappedBuffer(c.device.createInitiation(bAtC)),
+                    new InetSocketAddress(ip("10.7.1." + i), 7));
+        }
+        runHandshakeWork();
+        replies = b.sent();
+        assertEquals(2, replies.size(), "answered: " + b.device);
+        replies.forEach(ReferenceCountUtil::release);
+        assertEquals(2, b.device.dropped(Drop.UNKNOWN_PEER));
+        assertEquals(6, b.device.cookieRepliesSent());
+    }
+
+    @Test
+    void cookieRepliesMadeAfterCloseAreNotSent() {
+        start(new WireGuardOptions().handshakeExecutor(handshakeWork::add, 8).handshakeRateLimit(1000, 1000, 1024));
+        b.fromNetwork(Unpooled.wrappedBuffer(c.device.createInitiation(bAtC)), addrC);
+        b.fromNetwork(Unpooled.wrappedBuffer(c.device.createInitiation(bAtC)), new InetSocketAddress(ip("10.7.0.1"), 7));
+        assertEquals(2, handshakeWork.size());
+        b.device.close();
+        runHandshakeWork();
+        assertTrue(b.sent().isEmpty(), "neither a response nor a cookie reply from a closed device");
+        assertEquals(0, b.device.cookieRepliesSent());
     }
 
     @Test
