@@ -144,8 +144,13 @@ public final class WireGuardServer implements Callable<Integer> {
         CountDownLatch stopped = new CountDownLatch(1);
         int[] status = {0};
         running.tunnel.tunChannel().closeFuture().addListener(f -> {
-            if (!running.closing()) { // not our doing: the interface was deleted underneath
-                err.println("netty-tun-wg: " + running.name + ": the interface went away (deleted?); stopping");
+            if (!running.closing()) { // not our doing: the interface was deleted underneath, or memory ran out
+                Throwable fatal = running.tunnel.device().fatalFailure();
+                err.println("netty-tun-wg: " + running.name + ": " + (fatal == null
+                        ? "the interface went away (deleted?); stopping"
+                        : "out of memory (" + fatal.getMessage()
+                        + "); stopping. Raise -XX:MaxDirectMemorySize (netty-tun-wg-jvm.options) if the "
+                        + "peer count needs it"));
                 status[0] = 1;
                 stopped.countDown();
             }

@@ -24,7 +24,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -190,6 +192,43 @@ class WireGuardServerOperatorTest {
         assertEquals(1, server.exitValue(), log(ns, server));
         assertTrue(log(ns, server).contains(ifName + ": the interface went away"), log(ns, server));
         assertFalse(Files.exists(UapiServer.SOCKET_DIRECTORY.resolve(ifName + ".sock")), "socket removed");
+    }
+
+    /**
+     * Direct memory running out is thrown by Java code (Netty's {@code OutOfDirectMemoryError} or the JDK's "Direct
+     * buffer memory"), which {@code -XX:+ExitOnOutOfMemoryError} does not see: the device closes its channels and
+     * the server stops with one line and status 1, its interface gone. The server gets the launcher's options with
+     * too little direct memory for the buffers that traffic through its interface needs.
+     */
+    @Test
+    void runningOutOfDirectMemoryStopsTheServer() throws Exception {
+        TemporaryNetns ns = resources.add(TemporaryNetns.create());
+        String ifName = "wom" + tag;
+        Path conf = config(ifName + ".conf", "[Interface]", "PrivateKey = " + key(), "Address = 10.227.0.1/24",
+                "[Peer]", "PublicKey = " + publicKey(), "AllowedIPs = 10.228.0.0/16", "Endpoint = 127.0.0.1:9");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(WireGuardServer.launcherJvmOptions());
+        command.addAll(List.of(System.getProperty("oom.maxDirect", "-XX:MaxDirectMemorySize=1m"),
+                "-cp", System.getProperty("java.class.path"), "io.github.nettytun.example.Main", "wireguard",
+                "--no-uapi", "--transport", System.getProperty("oom.transport", "epoll"), conf.toString()));
+        Process server = ns.spawn(command.toArray(new String[0]));
+        Await.until(() -> log(ns, server).contains("netty-tun WireGuard " + ifName) || !server.isAlive(), 30,
+                () -> "the server to start: " + log(ns, server));
+        for (int i = 0; i < 50 && server.isAlive(); i++) {
+            try {
+                ns.exec("ping", "-c", "20", "-i", "0.01", "-s", "1400", "-W", "1", "10.228.0.5");
+            } catch (java.io.IOException expected) {
+                // no replies: ping exits 1
+            }
+        }
+        assertTrue(server.waitFor(30, TimeUnit.SECONDS), "the server stopped: " + log(ns, server));
+        String log = log(ns, server);
+        assertEquals(1, server.exitValue(), log);
+        assertTrue(log.contains(ifName + ": out of memory ("), log);
+        assertTrue(log.contains("MaxDirectMemorySize"), log);
+        System.out.println("the server ran out of direct memory and said: " + log.strip());
+        ServerFiles.awaitGone(ns, ifName);
     }
 
     private static String log(TemporaryNetns ns, Process p) {

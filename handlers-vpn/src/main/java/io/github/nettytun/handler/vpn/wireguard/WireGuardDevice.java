@@ -87,6 +87,7 @@ public final class WireGuardDevice implements DropCounts {
     private EventLoop loop;
     private ScheduledFuture<?> timerWheel;
     private boolean closed;
+    private volatile Throwable fatalFailure;
 
     /** A device with this private key (32 bytes, clamped as X25519 requires) and default options. */
     public WireGuardDevice(byte[] privateKey) {
@@ -465,10 +466,41 @@ public final class WireGuardDevice implements DropCounts {
         }
     }
 
-    /** A failure reported by one of the channels: counted as an I/O error drop and logged at a bounded rate. */
+    /**
+     * A failure reported by one of the channels: counted as an I/O error drop and logged at a bounded rate. An
+     * {@link OutOfMemoryError} (Netty's {@code OutOfDirectMemoryError}, the JDK's "Direct buffer memory": thrown by
+     * Java code, so {@code -XX:+ExitOnOutOfMemoryError} does not see them) ends the device instead: it is logged once,
+     * both channels are closed, and {@link #fatalFailure()} tells the owner why.
+     */
     void channelFailed(String side, Throwable cause) {
         counters.drop(Drop.IO_ERROR, null);
+        if (cause instanceof OutOfMemoryError) {
+            failFatally(side, cause);
+            return;
+        }
         failures.failed(side, cause, ticker.nanoTime());
+    }
+
+    private void failFatally(String side, Throwable cause) {
+        if (fatalFailure != null) {
+            return;
+        }
+        fatalFailure = cause;
+        logger.error("{}: {}; a device without memory cannot go on: closing its channels", side, cause.toString());
+        if (tun != null) {
+            tun.close();
+        }
+        if (udp != null) {
+            udp.close();
+        }
+    }
+
+    /**
+     * The failure that ended this device by closing its channels (an {@link OutOfMemoryError}), or null. An owner
+     * that watches the channels' close futures reads it there to say why (the example server exits with status 1).
+     */
+    public Throwable fatalFailure() {
+        return fatalFailure;
     }
 
     /** Counts a packet from the TUN pipeline that is not for the device (still needing offload work). */

@@ -16,9 +16,15 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Failures the device's channels report: counted, and logged at a bounded rate ({@link FailureLog}). */
+/**
+ * Failures the device's channels report: counted, and logged at a bounded rate ({@link FailureLog}); running out of
+ * memory ends the device.
+ */
 class FailureLogTest {
 
     private final MockTicker time = Ticker.newMockTicker();
@@ -58,6 +64,32 @@ class FailureLogTest {
             assertTrue(lines.get(1).contains("1000 times since the last report"), lines.get(1));
         } finally {
             jul.removeHandler(capture);
+            b.close();
+        }
+    }
+
+    @Test
+    @AllowLog(logger = "io.github.nettytun.handler.vpn.wireguard.WireGuardDevice",
+            message = "^UDP: IOException: Network is unreachable", reason = "failure provoked on purpose")
+    @AllowLog(logger = "io.github.nettytun.handler.vpn.wireguard.WireGuardDevice",
+            message = "^UDP: java.lang.OutOfMemoryError: Direct buffer memory; a device without memory cannot go on",
+            reason = "failure provoked on purpose")
+    void runningOutOfMemoryClosesTheChannelsAndSaysWhy() {
+        EmbeddedPeer b = new EmbeddedPeer(WireGuardTestbed.newPrivateKey(), new WireGuardOptions(),
+                WireGuardDeviceTest.ADDR_B, time);
+        try {
+            b.channel.pipeline().fireExceptionCaught(new java.io.IOException("Network is unreachable"));
+            assertTrue(b.channel.isOpen(), "an I/O failure is counted, the device goes on");
+            assertNull(b.device.fatalFailure());
+            OutOfMemoryError oom = new OutOfMemoryError("Direct buffer memory");
+            b.channel.pipeline().fireExceptionCaught(oom);
+            // The closed channel's pipeline has no handlers left: a second report goes straight to the device, which
+            // keeps the first cause.
+            b.device.channelFailed("UDP", new OutOfMemoryError("Direct buffer memory"));
+            assertFalse(b.channel.isOpen(), "the channels are closed: the owner sees it on their close futures");
+            assertSame(oom, b.device.fatalFailure(), "and reads why");
+            assertEquals(3, b.device.dropped(Drop.IO_ERROR));
+        } finally {
             b.close();
         }
     }
