@@ -33,7 +33,10 @@ final class DeviceHandlers {
         /** The other channel, whose reading this one's writability governs; null before attach. */
         abstract Channel other();
 
-        /** Failures of this side's channel (a refused send, say) are counted and logged at a bounded rate; see channelFailed. */
+        /**
+         * Failures of this side's channel (a refused send, say) are counted and logged at a bounded rate; running out
+         * of memory ends the device ({@link WireGuardDevice#channelFailed}).
+         */
         @Override
         public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
             device.channelFailed(this instanceof TunSide ? "TUN" : "UDP", cause);
