@@ -7,8 +7,12 @@ package io.github.nettytun.handler.vpn.wireguard;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.github.nettytun.handler.vpn.UdpGsoSender;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.buffer.AbstractByteBufAllocator;
+import io.netty.buffer.UnpooledDirectByteBuf;
+import io.netty.buffer.UnpooledHeapByteBuf;
 import io.netty.channel.socket.DatagramPacket;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.MockTicker;
@@ -33,7 +37,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Noise parsing and its Diffie-Hellman run); a cookie reply for one of B's indices; a data message for B's live
  * receiver index (the AEAD open runs); or an IP packet that A encrypts properly, so that B's inner-packet checks
  * see fuzzed plaintext. Nothing may escape the pipeline (EmbeddedChannel rethrows), and every buffer is released
- * (PARANOID leak detection). The state (a session, rate-limiter buckets) carries across inputs and is rebuilt
+ * (PARANOID leak detection), and no buffer is allocated larger than the input calls for (see
+ * {@link RecordingAllocator}). The state (a session, rate-limiter buckets) carries across inputs and is rebuilt
  * every {@value #RESET_EVERY} inputs; time moves a fuzzed 0-50 ms per input.
  *
  * <p>Regression mode (every {@code mvn verify}) runs the corpus in {@code src/test/resources/.../
@@ -51,6 +56,48 @@ class WireGuardFuzzTest {
 
     private static Session session;
 
+    /**
+     * The allocator of both devices' channels: remembers the largest buffer asked for since the last {@link #reset},
+     * other than the fixed-size buffer of a send run. A buffer sized by a length the datagram claims (an inner IP
+     * header's total length, say) instead of the bytes it holds would show here as larger than the input.
+     */
+    private static final class RecordingAllocator extends AbstractByteBufAllocator {
+        int largest;
+
+        RecordingAllocator() {
+            super(true);
+        }
+
+        void reset() {
+            largest = 0;
+        }
+
+        @Override
+        protected ByteBuf newDirectBuffer(int initialCapacity, int maxCapacity) {
+            record(initialCapacity, maxCapacity);
+            return new UnpooledDirectByteBuf(this, initialCapacity, maxCapacity);
+        }
+
+        @Override
+        protected ByteBuf newHeapBuffer(int initialCapacity, int maxCapacity) {
+            record(initialCapacity, maxCapacity);
+            return new UnpooledHeapByteBuf(this, initialCapacity, maxCapacity);
+        }
+
+        @Override
+        public boolean isDirectBufferPooled() {
+            return false;
+        }
+
+        private void record(int initialCapacity, int maxCapacity) {
+            boolean runBuffer = initialCapacity == maxCapacity && (initialCapacity == UdpGsoSender.MAX_IPV4_PAYLOAD
+                    || initialCapacity == UdpGsoSender.MAX_IPV6_PAYLOAD);
+            if (!runBuffer) {
+                largest = Math.max(largest, initialCapacity);
+            }
+        }
+    }
+
     /** A and B on embedded channels with a session, and what B's parsing needs to be reached. */
     private static final class Session implements AutoCloseable {
         final MockTicker time = Ticker.newMockTicker();
@@ -61,9 +108,12 @@ class WireGuardFuzzTest {
         final byte[] mac1KeyB = WireGuardCrypto.hash(Messages.LABEL_MAC1, WireGuardCrypto.publicKey(keyB));
         final byte[] dataHeader = new byte[8]; // type and B's receiver index of a live keypair
         final byte[] bIndex = new byte[4]; // an index B sent a handshake message from
+        final RecordingAllocator allocator = new RecordingAllocator();
         int inputs;
 
         Session() {
+            a.channel.config().setAllocator(allocator);
+            b.channel.config().setAllocator(allocator);
             a.device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyB)).allowedIp("10.201.0.2/32")
                     .allowedIp("fd01::2/128").endpoint(ADDR_B));
             b.device.addPeer(new PeerConfig(WireGuardCrypto.publicKey(keyA)).allowedIp("10.201.0.1/32")
@@ -110,6 +160,8 @@ class WireGuardFuzzTest {
                 : new InetSocketAddress(ip("10.9." + data.consumeInt(0, 3) + '.' + data.consumeInt(1, 254)),
                         data.consumeInt(1, 65535));
         int kind = data.consumeInt(KIND_RAW, KIND_INNER);
+        s.allocator.reset();
+        int inputLength;
         if (kind == KIND_INNER) {
             // A seals whatever IP packet it is given for B (destination fixed so that A routes it to B).
             byte[] packet = data.consumeRemainingAsBytes();
@@ -117,12 +169,21 @@ class WireGuardFuzzTest {
                 packet[0] = (byte) ((packet[0] & 0x0f) | 0x40);
                 System.arraycopy(B4.getAddress(), 0, packet, 16, 4);
             }
+            inputLength = packet.length;
             s.a.fromTun(Unpooled.wrappedBuffer(packet));
             for (DatagramPacket d : s.a.sent()) {
                 s.b.fromNetwork(d.content(), ADDR_A);
             }
         } else {
-            s.b.fromNetwork(Unpooled.wrappedBuffer(datagram(s, kind, data)), sender);
+            byte[] datagram = datagram(s, kind, data);
+            inputLength = datagram.length;
+            s.b.fromNetwork(Unpooled.wrappedBuffer(datagram), sender);
+        }
+        // The most an input calls for: a data message around it (header, padding to 16, tag), or a handshake
+        // message (a timer may start one).
+        int allowed = Math.max(inputLength + Messages.DATA_OVERHEAD + 15, Messages.INITIATION_LENGTH);
+        if (s.allocator.largest > allowed) {
+            throw new AssertionError("a buffer of " + s.allocator.largest + " bytes for an input of " + inputLength);
         }
         s.b.sent().forEach(ReferenceCountUtil::release);
         s.a.sent().forEach(ReferenceCountUtil::release);
